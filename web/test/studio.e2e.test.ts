@@ -231,9 +231,15 @@ describe('the studio in Chromium', () => {
     await page.waitForURL(`${web.url}/studio`);
     const session = (await context.cookies()).find((cookie) => cookie.name === 'kiln_session');
     const me = await command.call('GET', '/v1/accounts/me', { cookie: `kiln_session=${session?.value}` });
-    await command.grant(me.body.data.accountId, 10);
 
+    // Credits arrive while a prompt is being typed: the page's data reloads live (the balance changes),
+    // and the form keeps what was typed.
     await page.getByLabel('Prompt').fill('a kiln seen live');
+    await command.grant(me.body.data.accountId, 10);
+    await expect
+      .poll(() => page.getByTestId('balance').textContent(), { timeout: 15_000 })
+      .toBe('16 credits');
+    expect(await page.getByLabel('Prompt').inputValue()).toBe('a kiln seen live');
     await page.getByRole('button', { name: 'Create image' }).click();
     await page.waitForURL(/\/studio\?after=/);
     await page.getByRole('link', { name: 'a kiln seen live' }).click();

@@ -3,6 +3,7 @@ import type { AuditResult, ProjectorLag, ProviderHealth } from '@kiln/contracts/
 import type { Route } from './+types/admin';
 import { Field, ProblemMessage } from '../components.tsx';
 import { credits, timeText } from '../format.ts';
+import { useFormKey } from '../formKey.ts';
 import { formText } from '../formText.ts';
 import { kiln } from '../server/kiln.server.ts';
 import { requireUser } from '../server/session.server.ts';
@@ -197,6 +198,7 @@ function Projections({ projections }: { projections: ProjectorLag[] }) {
 
 export default function Admin({ loaderData, actionData }: Route.ComponentProps) {
   const { audit, providers, projections, changed, account } = loaderData;
+  const formKey = useFormKey(loaderData.idempotencyKey, actionData?.idempotencyKey);
   return (
     <div className="admin">
       <section className="panel" aria-labelledby="credits">
@@ -208,9 +210,9 @@ export default function Admin({ loaderData, actionData }: Route.ComponentProps) 
         )}
         <ProblemMessage problem={actionData?.problem} />
         <CreditsForm
-          key={actionData?.idempotencyKey ?? loaderData.idempotencyKey}
+          key={formKey}
           initial={actionData?.values ?? { accountId: account, change: 'grant', amount: '', reason: '' }}
-          idempotencyKey={actionData?.idempotencyKey ?? loaderData.idempotencyKey}
+          idempotencyKey={formKey}
           fields={actionData?.problem.fields}
         />
       </section>

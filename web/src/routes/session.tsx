@@ -16,6 +16,7 @@ import type { JobView, SessionView } from '@kiln/contracts/views';
 import type { Route } from './+types/session';
 import { Field, ProblemMessage } from '../components.tsx';
 import { credits, timeText } from '../format.ts';
+import { useFormKey } from '../formKey.ts';
 import { formText } from '../formText.ts';
 import { JobCards } from '../jobs/JobCards.tsx';
 import { applyJobEvent } from '../jobs/liveJob.ts';
@@ -195,8 +196,9 @@ function useLiveSession(loaded: SessionWithJobs, hubUrl: string | null) {
 }
 
 export default function Session({ loaderData, actionData }: Route.ComponentProps) {
-  const { session, members, models, mediaUrl, idempotencyKey } = loaderData;
+  const { session, members, models, mediaUrl } = loaderData;
   const root = useRouteLoaderData<typeof rootLoader>('root');
+  const formKey = useFormKey(loaderData.idempotencyKey, undefined);
   const { jobs, status, watchers } = useLiveSession(session, root?.hubUrl ?? null);
   // An invite link stays on the page when it reloads its data (someone joins, a job is added).
   const [invite, setInvite] = useState(actionData?.invite ?? null);
@@ -221,7 +223,7 @@ export default function Session({ loaderData, actionData }: Route.ComponentProps
       </section>
       <section className="panel" aria-labelledby="session-jobs-title">
         <h2 id="session-jobs-title">Jobs</h2>
-        <AddJob key={idempotencyKey} models={models} idempotencyKey={idempotencyKey} />
+        <AddJob key={formKey} models={models} idempotencyKey={formKey} />
         {jobs.length === 0 ? (
           <p className="empty">No jobs in this session yet.</p>
         ) : (

@@ -5,6 +5,7 @@ import type { JobView } from '@kiln/contracts/views';
 import type { JobAccepted } from '@kiln/contracts/job/http';
 import type { Route } from './+types/studio';
 import { Field, ProblemMessage } from '../components.tsx';
+import { useFormKey } from '../formKey.ts';
 import { formText } from '../formText.ts';
 import { credits } from '../format.ts';
 import { kiln, type Problem } from '../server/kiln.server.ts';
@@ -292,6 +293,7 @@ function CreateJob({
 export default function Studio({ loaderData, actionData }: Route.ComponentProps) {
   const { models, modelsProblem, jobs, jobsProblem, created, kind } = loaderData;
   const root = useRouteLoaderData<typeof rootLoader>('root');
+  const formKey = useFormKey(loaderData.idempotencyKey, actionData?.idempotencyKey);
   useJobsFeed(
     root?.hubUrl ?? null,
     jobs.filter((job) => !isFinished(job.status)),
@@ -311,11 +313,11 @@ export default function Studio({ loaderData, actionData }: Route.ComponentProps)
         <ProblemMessage problem={actionData?.problem} />
         <ProblemMessage problem={modelsProblem} />
         <CreateJob
-          // A new key (after a failure) starts the form's state from what was sent.
-          key={`${kind}-${actionData?.idempotencyKey ?? loaderData.idempotencyKey}`}
+          // A new key (after a success, or a refusal) starts the form afresh, from what was sent.
+          key={`${kind}-${formKey}`}
           kind={kind}
           models={models}
-          idempotencyKey={actionData?.idempotencyKey ?? loaderData.idempotencyKey}
+          idempotencyKey={formKey}
           initial={actionData?.values.kind === kind ? actionData.values : undefined}
         />
       </section>

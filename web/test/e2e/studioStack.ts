@@ -159,8 +159,11 @@ const startMedia = async (env: Record<string, string>) => {
 export const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 
-/** Builds the web app once for every end-to-end file (`react-router build`, as `npm start` does). */
-export const buildWeb = () => run(bin('react-router'), ['build']);
+/**
+ * Builds the web app once for every end-to-end file (`react-router build`, as `npm start` does), in
+ * production mode: vitest sets NODE_ENV=test, which would build React's development bundle instead.
+ */
+export const buildWeb = () => run(bin('react-router'), ['build'], { NODE_ENV: 'production' });
 
 export type StudioStack = Awaited<ReturnType<typeof startStudioStack>>;
 
