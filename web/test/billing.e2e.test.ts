@@ -163,12 +163,17 @@ describe('billing, replay, timelines and admin in Chromium', () => {
       storageState: await cara.context.storageState(),
     });
     const page = await phone.newPage();
-    for (const path of ['/billing', `${jobPath}/timeline`, '/sessions']) {
+    const pages = [
+      ['/billing', 'billing-phone'],
+      [`${jobPath}/timeline`, 'timeline-phone'],
+      ['/sessions', 'sessions-phone'],
+    ] as const;
+    for (const [path, name] of pages) {
       await page.goto(`${stack.web.url}${path}`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, path).toBeLessThanOrEqual(0);
+      await shot(page, name);
     }
-    await shot(page, 'billing-phone');
     await phone.close();
     expect(cara.errors).toEqual([]);
   });

@@ -19,7 +19,7 @@ export const printTable = (title: string, rows: BenchRow[]): void => {
   );
 };
 
-/** Keeps the last run's figures under the git-ignored .kiln/bench folder (nothing reads them yet). */
+/** Keeps the last run's figures under the git-ignored .kiln/bench folder, where the root bench table reads them. */
 export const saveResults = async (workspace: string, rows: BenchRow[]): Promise<void> => {
   const folder = join(repoRoot, '.kiln', 'bench');
   await mkdir(folder, { recursive: true });
