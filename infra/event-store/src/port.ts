@@ -28,6 +28,10 @@ export type AppendResult = {
 };
 
 export type ReadStreamOptions = { fromRevision?: number; maxCount?: number };
+/** Which of a stream's events: those after `after` (all without it) and at or before `upTo` (all without). */
+export type PositionRange = { after?: Position | undefined; upTo?: Position | undefined };
+/** The first and last revisions of a stream's events within a range of positions. */
+export type RevisionRange = { first: number; last: number };
 export type ReadAllOptions = { after?: Position; maxCount?: number };
 export type SubscribeToAllOptions = { after?: Position };
 export type SubscribeToStreamOptions = { afterRevision?: number };
@@ -54,6 +58,11 @@ export interface EventStore<Event extends NewEvent = NewEvent> {
   ): Promise<AppendResult>;
   /** A stream's events from a revision on, in order; an empty list for a stream that does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent<Event>[]>;
+  /**
+   * The revisions of a stream's first and last events within a range of global positions, or null when
+   * it has none there: how many events a reader will get (`last - first + 1`), and where to page from.
+   */
+  revisionRange(streamId: string, range: PositionRange): Promise<RevisionRange | null>;
   /** Events of every stream after a position (from the start without one), in global order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent<Event>[]>;
   subscribeToAll(options?: SubscribeToAllOptions): EventSubscription<Event>;

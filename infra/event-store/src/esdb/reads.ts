@@ -1,7 +1,14 @@
 import { BACKWARDS, END, ErrorType, FORWARDS, START, type EventStoreDBClient } from '@eventstore/db-client';
 import type { Position } from '@kiln/contracts/position';
 import { fromPosition, isSystemEvent, positionOf, type EsdbResolvedEvent } from '#src/esdb/mapping.ts';
-import type { NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '#src/port.ts';
+import type {
+  NewEvent,
+  PositionRange,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  RevisionRange,
+} from '#src/port.ts';
 
 const isStreamNotFound = (error: unknown): boolean =>
   error instanceof Error && (error as { type?: unknown }).type === ErrorType.STREAM_NOT_FOUND;
@@ -41,6 +48,17 @@ export const createReads = <Event extends NewEvent>(
       maxCount,
     });
     return (await collectRead(read)).flatMap((resolved) => recorded(resolved) ?? []);
+  };
+
+  /** EventStoreDB cannot select a stream's events by global position: this reads the stream through once. */
+  const revisionRange = async (streamId: string, range: PositionRange): Promise<RevisionRange | null> => {
+    const within = (await readStream(streamId)).filter(
+      (event) =>
+        (range.after === undefined || event.position > range.after) &&
+        (range.upTo === undefined || event.position <= range.upTo),
+    );
+    const [first, last] = [within.at(0), within.at(-1)];
+    return first && last ? { first: first.revision, last: last.revision } : null;
   };
 
   /**
@@ -111,5 +129,5 @@ export const createReads = <Event extends NewEvent>(
     }
   };
 
-  return { readStream, readAll, headPosition, countAll };
+  return { readStream, revisionRange, readAll, headPosition, countAll };
 };

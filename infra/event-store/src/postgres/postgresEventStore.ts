@@ -8,9 +8,11 @@ import type {
   EventSubscription,
   ExpectedRevision,
   NewEvent,
+  PositionRange,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  RevisionRange,
 } from '#src/port.ts';
 import { WakeSignal } from '#src/wakeSignal.ts';
 import { createAppender } from '#src/postgres/append.ts';
@@ -99,13 +101,34 @@ export const createPostgresEventStore = async <Event extends NewEvent = KilnEven
     return result;
   };
 
+  /**
+   * Revisions are gapless, so a page is a range of them: bounded on both sides, the index serves it
+   * however stale the planner's statistics are (a bare `limit` let it sort the whole rest of the stream).
+   */
   const readStream = async (streamId: string, readOptions: ReadStreamOptions = {}) => {
+    const maxCount = readOptions.maxCount ?? Number.MAX_SAFE_INTEGER;
     const result = await pool.query<EventRow>(
       `select ${eventColumns} from ${schema}.events
-       where stream_id = $1 and stream_revision >= $2 order by stream_revision limit $3`,
-      [streamId, readOptions.fromRevision ?? 0, readOptions.maxCount ?? null],
+       where stream_id = $1 and stream_revision >= $2 and stream_revision < $2::bigint + $3::bigint
+       order by stream_revision`,
+      [streamId, readOptions.fromRevision ?? 0, maxCount],
     );
     return result.rows.map(recorded);
+  };
+
+  const revisionRange = async (streamId: string, range: PositionRange): Promise<RevisionRange | null> => {
+    const after = range.after ? decodePosition(range.after) : { high: 0n, low: 0n };
+    const upTo = range.upTo ? decodePosition(range.upTo) : undefined;
+    const result = await pool.query<{ first: string | null; last: string | null }>(
+      `select min(stream_revision) as first, max(stream_revision) as last from ${schema}.events
+       where stream_id = $1 and (transaction_id, sequence) > ($2::text::xid8, $3::bigint)
+         and ($4::text is null or (transaction_id, sequence) <= ($4::text::xid8, $5::bigint))`,
+      [streamId, after.high.toString(), after.low.toString(), upTo?.high.toString(), upTo?.low.toString()],
+    );
+    const row = result.rows[0];
+    return row?.first != null && row.last != null
+      ? { first: Number(row.first), last: Number(row.last) }
+      : null;
   };
 
   /**
@@ -171,6 +194,7 @@ export const createPostgresEventStore = async <Event extends NewEvent = KilnEven
   return {
     appendToStream,
     readStream,
+    revisionRange,
     readAll: async (readOptions: ReadAllOptions = {}) =>
       (await readAllBatch(readOptions.after, readOptions.maxCount ?? batchSize)).events,
     subscribeToAll: (subscribeOptions = {}) => subscribe({ kind: 'all', after: subscribeOptions.after }),

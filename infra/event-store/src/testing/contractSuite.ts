@@ -56,6 +56,35 @@ export const eventStoreContract = (adapterName: string, open: () => Promise<Stor
         expect(tail.map((event) => event.revision)).toEqual([3, 4]);
         expect((await store.readStream(`job-${jobId}`, { fromRevision: 1, maxCount: 2 })).length).toBe(2);
       });
+
+      it('finds the revisions of a stream within a range of positions, between other streams', async () => {
+        const jobId = uniqueId();
+        const other = uniqueId();
+        const stream = `job-${jobId}`;
+        for (let index = 0; index < 4; index += 1) {
+          await store.appendToStream(stream, [progressed(jobId, index / 4)]);
+          await store.appendToStream(`job-${other}`, [progressed(other, index / 4)]);
+        }
+        const mine = await store.readStream(stream);
+        const theirs = await store.readStream(`job-${other}`);
+        const at = (index: number) => mine[index]!.position;
+        expect(await store.revisionRange(stream, {})).toEqual({ first: 0, last: 3 });
+        expect(await store.revisionRange(stream, { after: at(0), upTo: at(2) })).toEqual({
+          first: 1,
+          last: 2,
+        });
+        // Bounds that are other streams' positions fall between this stream's events.
+        expect(await store.revisionRange(stream, { after: theirs[1]!.position })).toEqual({
+          first: 2,
+          last: 3,
+        });
+        expect(await store.revisionRange(stream, { upTo: theirs[0]!.position })).toEqual({
+          first: 0,
+          last: 0,
+        });
+        expect(await store.revisionRange(stream, { after: at(3) })).toBeNull();
+        expect(await store.revisionRange(`job-${uniqueId()}`, {})).toBeNull();
+      });
     });
 
     describe('optimistic concurrency', () => {
