@@ -22,13 +22,14 @@ describe('PostgreSQL event store: live delivery across store instances', () => {
   let admin: pg.Client;
   let opened: EventStore<KilnEvent>[];
 
-  const openStore = async (name: string, pollIntervalMs: number) => {
+  const openStore = async (name: string, pollIntervalMs: number, notifyEveryMs?: number) => {
     const applicationName = `kiln-test-${schema}-${name}`;
     const store = await createPostgresEventStore<KilnEvent>({
       connectionString: url,
       schema,
       applicationName,
       pollIntervalMs,
+      ...(notifyEveryMs === undefined ? {} : { notifyEveryMs }),
     });
     opened.push(store);
     return { store, applicationName };
@@ -110,5 +111,24 @@ describe('PostgreSQL event store: live delivery across store instances', () => {
     } finally {
       await silentWriter.end();
     }
+  });
+
+  it('notifies at once after a quiet spell, then once per window through a burst', async () => {
+    const windowMs = 3_000;
+    const writer = await openStore('writer', NEVER_MS, windowMs);
+    const notified: number[] = [];
+    admin.on('notification', () => notified.push(performance.now()));
+    await admin.query(`listen "${schema}_appended"`);
+    const jobId = uniqueId();
+    const appendedAt = performance.now();
+    await writer.store.appendToStream(`job-${jobId}`, [progressed(jobId, 0)]);
+    // A trailing window would make this first NOTIFY wait the whole window.
+    await vi.waitFor(() => expect(notified).toHaveLength(1), { timeout: windowMs - 500, interval: 10 });
+    expect(notified[0]! - appendedAt).toBeLessThan(windowMs);
+    for (let index = 1; index <= 5; index += 1)
+      await writer.store.appendToStream(`job-${jobId}`, [progressed(jobId, index / 10)]);
+    await vi.waitFor(() => expect(notified).toHaveLength(2), { timeout: 2 * windowMs, interval: 20 });
+    // The burst's five appends shared the one NOTIFY at the end of the window.
+    expect(notified[1]! - notified[0]!).toBeGreaterThanOrEqual(windowMs - 50);
   });
 });

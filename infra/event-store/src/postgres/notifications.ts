@@ -11,7 +11,7 @@ const MAX_PAYLOAD_BYTES = 7_000;
 /**
  * LISTEN/NOTIFY for one store. An append wakes this process's readers at once, and other processes'
  * through one NOTIFY per `notifyEveryMs` window at most (a NOTIFY serializes commits, so many appends
- * share one). The listening connection reconnects by itself; a lost notification costs a reader at
+ * share one): sent at once when none went out in the last window, else at the window's end. The listening connection reconnects by itself; a lost notification costs a reader at
  * most one poll interval, never an event.
  */
 export class PostgresNotifications {
@@ -25,6 +25,7 @@ export class PostgresNotifications {
   #listening: Promise<void> | undefined;
   #pending = new Set<string>();
   #flushTimer: NodeJS.Timeout | undefined;
+  #lastFlushAt = Number.NEGATIVE_INFINITY;
   #closed = false;
 
   constructor(pool: pg.Pool, clientConfig: pg.ClientConfig, channel: string, notifyEveryMs: number) {
@@ -43,7 +44,9 @@ export class PostgresNotifications {
   announce(streamId: string): void {
     this.changes.next([streamId]);
     this.#pending.add(streamId);
-    this.#flushTimer ??= setTimeout(() => void this.#flush(), this.#notifyEveryMs);
+    if (this.#flushTimer) return;
+    const wait = Math.max(0, this.#lastFlushAt + this.#notifyEveryMs - performance.now());
+    this.#flushTimer = setTimeout(() => void this.#flush(), wait);
   }
 
   async close(): Promise<void> {
@@ -56,6 +59,7 @@ export class PostgresNotifications {
   async #flush(): Promise<void> {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
+    this.#lastFlushAt = performance.now();
     const streams = [...this.#pending];
     this.#pending.clear();
     const fits = Buffer.byteLength(JSON.stringify(streams)) <= MAX_PAYLOAD_BYTES;
