@@ -25,7 +25,12 @@ import type { Presence } from '#src/presence/presence.ts';
 import { roomBelow, unsentBytes } from '#src/socket/outgoing.ts';
 import { toDelivered } from '#src/topics/delivered.ts';
 import { channelOf, SubscriptionRefused } from '#src/topics/access.ts';
-import { FellBehind, openSubscription, type SubscriptionDeps } from '#src/topics/openSubscription.ts';
+import {
+  FellBehind,
+  openSubscription,
+  ResyncReason,
+  type SubscriptionDeps,
+} from '#src/topics/openSubscription.ts';
 
 export type SocketServerOptions = {
   httpServer: HttpServer;
@@ -52,8 +57,6 @@ type Outgoing = { message: EventMessage; socketIds: string[] };
 /** One subscription of a socket: its live stream once the catch-up is out, and its last position sent. */
 type OpenEntry = { live?: Subscription; cancel: () => void; sessionId?: string; last: Position | null };
 /** Catch-up events go out this many to a message, each only once the client has room for it. */
-const CATCH_UP_BATCH = 500;
-const TOO_SLOW = 'the client fell too far behind';
 const refusal = (
   code: 'invalid_message' | 'unauthenticated' | 'forbidden' | 'not_found' | 'internal',
   message: string,
@@ -191,27 +194,33 @@ export const attachSocketServer = (options: SocketServerOptions) => {
       open.set(subscriptionId, entry);
       metrics.subscriptions.inc();
       const stillOpen = () => !dropped && open.get(subscriptionId) === entry;
-      for (let from = 0; from < opened.catchUp.length; from += CATCH_UP_BATCH) {
-        const room = await roomBelow(socket, options.maxPendingBytes, options.stallMs);
-        if (!stillOpen()) return;
-        if (!room) return dropForResync(subscriptionId, entry.last, TOO_SLOW);
-        const batch = opened.catchUp.slice(from, from + CATCH_UP_BATCH);
-        socket.emit('events', { channel, events: batch.map(toDelivered) } satisfies EventsMessage);
-        entry.last = batch.at(-1)?.position ?? entry.last;
-        metrics.delivered.inc(batch.length);
+      try {
+        for await (const batch of opened.catchUp.batches) {
+          const room = await roomBelow(socket, options.maxPendingBytes, options.stallMs);
+          if (!stillOpen()) return;
+          if (!room) return dropForResync(subscriptionId, entry.last, ResyncReason.tooSlow);
+          socket.emit('events', { channel, events: batch.map(toDelivered) } satisfies EventsMessage);
+          entry.last = batch.at(-1)?.position ?? entry.last;
+          metrics.delivered.inc(batch.length);
+        }
+      } catch (error) {
+        logger.error({ err: error }, 'a catch-up could not be read');
+        if (stillOpen()) dropForResync(subscriptionId, entry.last, ResyncReason.lostRead);
+        return;
       }
       entry.live = opened.live$.subscribe({
         next: (event) => {
           if (dropped) return;
           if (unsentBytes(socket) >= options.maxPendingBytes)
-            return dropForResync(subscriptionId, entry.last, TOO_SLOW);
+            return dropForResync(subscriptionId, entry.last, ResyncReason.tooSlow);
           sendLive(socket.id, channel, event);
           entry.last = event.position;
         },
         error: (error: unknown) => {
-          if (error instanceof FellBehind) return dropForResync(subscriptionId, entry.last, TOO_SLOW);
+          if (error instanceof FellBehind)
+            return dropForResync(subscriptionId, entry.last, ResyncReason.tooSlow);
           logger.error({ err: error }, 'a live stream failed');
-          dropForResync(subscriptionId, entry.last, 'the hub lost its live stream');
+          dropForResync(subscriptionId, entry.last, ResyncReason.lostLiveStream);
         },
       });
       if (entry.sessionId) {

@@ -6,11 +6,17 @@ import { ApiProblem } from '@kiln/contracts/http/problem';
 import { Position } from '@kiln/contracts/position';
 import type { Topic } from '@kiln/contracts/realtime';
 import { requireUser, userOf } from '@kiln/identity/http';
+import { currentLogger } from '@kiln/service-kit/logger';
 import { parseWith } from '@kiln/service-kit/http';
 import type { HubMetrics } from '#src/metrics.ts';
 import { SubscriptionRefused } from '#src/topics/access.ts';
 import { toDelivered } from '#src/topics/delivered.ts';
-import { FellBehind, openSubscription, type SubscriptionDeps } from '#src/topics/openSubscription.ts';
+import {
+  FellBehind,
+  openSubscription,
+  ResyncReason,
+  type SubscriptionDeps,
+} from '#src/topics/openSubscription.ts';
 
 const StreamQuery = z
   .object({
@@ -29,10 +35,6 @@ const topicOf = (query: z.infer<typeof StreamQuery>): Topic =>
     : query.topic === 'session'
       ? { kind: 'session', sessionId: query.id ?? '' }
       : { kind: 'account', ...(query.id ? { accountId: query.id } : {}) };
-
-/** Catch-up events go out this many to a write, each once the client has taken enough of the last. */
-const CATCH_UP_BATCH = 500;
-const TOO_SLOW = 'the client fell too far behind';
 
 /** Resolves true once the stream holds fewer than `limit` unsent bytes, false on timeout or close. */
 const roomToWrite = (res: Response, limit: number, timeoutMs: number) =>
@@ -117,25 +119,30 @@ export const sseRoutes = (options: {
     res.write(`retry: 1000\n${frame('resumed', opened.resumed)}`);
     if (opened.state) res.write(frame('state', opened.state, opened.state.position));
     const stallMs = options.heartbeatSeconds * 2000;
-    for (let from = 0; from < opened.catchUp.length; from += CATCH_UP_BATCH) {
-      const room = await roomToWrite(res, options.maxPendingBytes, stallMs);
-      if (ended) return;
-      if (!room) return resync(TOO_SLOW);
-      const batch = opened.catchUp.slice(from, from + CATCH_UP_BATCH);
-      res.write(batch.map((event) => frame('event', toDelivered(event), event.position)).join(''));
-      last = batch.at(-1)?.position ?? last;
-      options.metrics.delivered.inc(batch.length);
+    try {
+      for await (const batch of opened.catchUp.batches) {
+        const room = await roomToWrite(res, options.maxPendingBytes, stallMs);
+        if (ended) return;
+        if (!room) return resync(ResyncReason.tooSlow);
+        res.write(batch.map((event) => frame('event', toDelivered(event), event.position)).join(''));
+        last = batch.at(-1)?.position ?? last;
+        options.metrics.delivered.inc(batch.length);
+      }
+    } catch (error) {
+      currentLogger().error({ err: error }, 'a catch-up could not be read');
+      if (!ended) resync(ResyncReason.lostRead);
+      return;
     }
     live = opened.live$.subscribe({
       next: (event) => {
         if (ended) return;
-        if (res.writableLength >= options.maxPendingBytes) return resync(TOO_SLOW);
+        if (res.writableLength >= options.maxPendingBytes) return resync(ResyncReason.tooSlow);
         res.write(frame('event', toDelivered(event), event.position));
         last = event.position;
         options.metrics.delivered.inc();
       },
       error: (error: unknown) =>
-        resync(error instanceof FellBehind ? TOO_SLOW : 'the hub lost its live stream'),
+        resync(error instanceof FellBehind ? ResyncReason.tooSlow : ResyncReason.lostLiveStream),
     });
   });
   return router;

@@ -24,6 +24,36 @@ const jobEvent = (n: number, type: 'JobRequested' | 'JobProgressed'): Event =>
     recordedAt: '',
   }) as unknown as Event;
 
+/** A store of one stream's events (revision = index), whose head is `head`, and the reads it was asked for. */
+const storeOf = (stored: Event[], head: string) => {
+  const reads: { fromRevision: number; maxCount: number }[] = [];
+  const store = {
+    headPosition: () => Promise.resolve(head),
+    revisionRange: (_streamId: string, range: { after?: string; upTo?: string }) => {
+      const within = stored.filter(
+        (event) =>
+          (range.after === undefined || event.position > range.after) &&
+          (range.upTo === undefined || event.position <= range.upTo),
+      );
+      const [first, last] = [within.at(0), within.at(-1)];
+      return Promise.resolve(first && last ? { first: first.revision, last: last.revision } : null);
+    },
+    readStream: (_streamId: string, options: { fromRevision?: number; maxCount?: number } = {}) => {
+      const fromRevision = options.fromRevision ?? 0;
+      const maxCount = options.maxCount ?? stored.length;
+      reads.push({ fromRevision, maxCount });
+      return Promise.resolve(stored.slice(fromRevision, fromRevision + maxCount));
+    },
+  } as unknown as EventStore<KilnEvent>;
+  return Object.assign(store, { reads });
+};
+
+const positionsOf = async (batches: AsyncIterable<Event[]> | Iterable<Event[]>) => {
+  const positions: string[][] = [];
+  for await (const batch of batches) positions.push(batch.map((event) => event.position));
+  return positions;
+};
+
 /**
  * The moment the seam is about: the head of `$all` is read at event 2, then event 3 is appended and the
  * projector folds it before the job's read model is read, so the state includes event 3 while the live
@@ -31,11 +61,7 @@ const jobEvent = (n: number, type: 'JobRequested' | 'JobProgressed'): Event =>
  */
 const raceAtTheSeam = () => {
   const stored = [jobEvent(1, 'JobRequested'), jobEvent(2, 'JobProgressed'), jobEvent(3, 'JobProgressed')];
-  const store = {
-    headPosition: () => Promise.resolve(position(2)),
-    readStream: (_streamId: string, options?: { maxCount?: number }) =>
-      Promise.resolve(stored.slice(0, options?.maxCount ?? stored.length)),
-  } as unknown as EventStore<KilnEvent>;
+  const store = storeOf(stored, position(2));
   const readModels = {
     collection: () =>
       Promise.resolve({
@@ -58,7 +84,8 @@ describe('openSubscription', () => {
     watching.unsubscribe();
 
     expect(opened.state?.position).toBe(position(3));
-    expect(opened.catchUp).toEqual([]);
+    expect(opened.catchUp.count).toBe(0);
+    expect(await positionsOf(opened.catchUp.batches)).toEqual([]);
     expect(delivered).toEqual([position(4)]);
     expect(opened.resumed).toEqual({ mode: 'snapshot', position: position(3), events: 0 });
   });
@@ -75,7 +102,7 @@ describe('openSubscription', () => {
     live.next(stored[2]!);
     watching.unsubscribe();
 
-    expect(opened.catchUp.map((event) => event.position)).toEqual([position(2)]);
+    expect(await positionsOf(opened.catchUp.batches)).toEqual([[position(2)]]);
     expect(delivered).toEqual([position(3)]);
     expect(opened.resumed).toEqual({ mode: 'replay', after: position(1), events: 1 });
   });
@@ -123,5 +150,34 @@ describe('openSubscription', () => {
 
     expect(failures).toEqual([]);
     expect(delivered).toEqual([position(10)]);
+  });
+
+  it('counts a long catch-up first, then reads it a batch at a time, in order', async () => {
+    const stored = Array.from({ length: 1_203 }, (_, index) =>
+      jobEvent(index + 1, index === 0 ? 'JobRequested' : 'JobProgressed'),
+    );
+    const store = storeOf(stored, position(1_203));
+    const feed = {
+      events$: new Subject<Event>(),
+      position: () => position(1_203),
+      close: () => Promise.resolve(),
+    };
+    const opened = await openSubscription({ store, readModels: {} as ReadModels, feed }, owner, {
+      topic: { kind: 'job', jobId: 'j_1' },
+      after: position(3),
+    });
+
+    expect(opened.resumed).toEqual({ mode: 'replay', after: position(3), events: 1_200 });
+    // Past the check of who may watch the job, nothing is read before the first batch is taken.
+    const opening = store.reads.length;
+    const batches = await positionsOf(opened.catchUp.batches);
+    expect(batches.map((batch) => batch.length)).toEqual([500, 500, 200]);
+    expect(batches.flat()).toEqual(stored.slice(3).map((event) => event.position));
+    expect(store.reads.slice(opening)).toEqual([
+      { fromRevision: 3, maxCount: 500 },
+      { fromRevision: 503, maxCount: 500 },
+      { fromRevision: 1_003, maxCount: 200 },
+    ]);
+    opened.cancel();
   });
 });

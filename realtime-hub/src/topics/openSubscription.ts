@@ -8,7 +8,7 @@ import type { EventStore, RecordedEvent } from '@kiln/event-store/port';
 import type { ReadModels } from '@kiln/query-service/read-models';
 import type { LiveFeed } from '#src/feed/liveFeed.ts';
 import { authorize, type ResolvedTopic } from '#src/topics/access.ts';
-import { topicEvents } from '#src/topics/topicEvents.ts';
+import { topicEvents, type CatchUp, type StartOf } from '#src/topics/topicEvents.ts';
 
 type Event = RecordedEvent<KilnEvent>;
 
@@ -19,6 +19,13 @@ export type SubscriptionDeps = {
   /** Live events of `$all` one subscription may hold while its catch-up goes out (default 10,000). */
   maxHeldEvents?: number;
 };
+
+/** Why a subscription ends with a `resync` (subscribe again from your last position), in the client's words. */
+export const ResyncReason = {
+  tooSlow: 'the client fell too far behind',
+  lostLiveStream: 'the hub lost its live stream',
+  lostRead: 'the hub could not read the events to catch up on',
+} as const;
 
 /** A subscription's live events piled up past its bound while its catch-up went out: resync it. */
 export class FellBehind extends Error {
@@ -34,7 +41,7 @@ export type OpenedSubscription = {
   /** For a client without a position: the topic's state from the read models, sent before any event. */
   state?: { position: Position | null; state: Record<string, unknown> };
   /** The events to send first, from the event store, in global order… */
-  catchUp: Event[];
+  catchUp: CatchUp;
   /** …then these, the live ones after them (held from before the catch-up was read, so none is missed). */
   live$: Observable<Event>;
   /** Lets go of the live feed when `live$` is never subscribed to. */
@@ -93,20 +100,12 @@ const snapshotOf = async (readModels: ReadModels, topic: ResolvedTopic) => {
     case 'job': {
       const job = await (await readModels.collection('jobs')).findOne({ _id: topic.jobId });
       const position = job?.position ?? null;
-      return {
-        state: { job: job ? withoutId(job) : null },
-        position,
-        seen: (event: Event) => position !== null && event.position <= position,
-      };
+      return { state: { job: job ? withoutId(job) : null }, position, startOf: () => position };
     }
     case 'account': {
       const balance = await (await readModels.collection('balances')).findOne({ _id: topic.accountId });
       const position = balance?.position ?? null;
-      return {
-        state: { balance: balance ? withoutId(balance) : null },
-        position,
-        seen: (event: Event) => position !== null && event.position <= position,
-      };
+      return { state: { balance: balance ? withoutId(balance) : null }, position, startOf: () => position };
     }
     case 'session': {
       const session = await (await readModels.collection('sessions')).findOne({ _id: topic.sessionId });
@@ -129,10 +128,7 @@ const snapshotOf = async (readModels: ReadModels, topic: ResolvedTopic) => {
           jobs: jobs.map(withoutId),
         },
         position: session?.position ?? null,
-        seen: (event: Event) => {
-          const upTo = foldedUpTo.get(event.streamId);
-          return upTo !== undefined && event.position <= upTo;
-        },
+        startOf: (streamId: string) => foldedUpTo.get(streamId) ?? null,
       };
     }
   }
@@ -158,21 +154,26 @@ export const openSubscription = async (
   );
   try {
     const head = await deps.store.headPosition();
-    let catchUp: Event[];
+    let catchUp: CatchUp;
     let resumed: Resumed;
     let state: OpenedSubscription['state'];
     // What the state already includes: the read models may have folded events past the head meanwhile.
-    let inState: (event: Event) => boolean = () => false;
+    let startOf: StartOf = () => null;
     if (request.after !== undefined) {
-      catchUp = await events.catchUp(request.after, head);
-      resumed = { mode: 'replay', after: request.after, events: catchUp.length };
+      const after = request.after;
+      catchUp = await events.catchUp(() => after, head);
+      resumed = { mode: 'replay', after, events: catchUp.count };
     } else {
       const snapshot = await snapshotOf(deps.readModels, topic);
-      inState = snapshot.seen;
-      catchUp = (await events.catchUp(null, head)).filter((event) => !inState(event));
+      startOf = snapshot.startOf;
+      catchUp = await events.catchUp(startOf, head);
       state = { position: snapshot.position, state: snapshot.state };
-      resumed = { mode: 'snapshot', position: snapshot.position, events: catchUp.length };
+      resumed = { mode: 'snapshot', position: snapshot.position, events: catchUp.count };
     }
+    const inState = (event: Event) => {
+      const start = startOf(event.streamId);
+      return start !== null && event.position <= start;
+    };
     const matches = events.liveMatcher();
     // In this order: the matcher follows the session's new jobs from the events after the head.
     const liveAfterHead = live.release(

@@ -1,26 +1,72 @@
 import type { KilnEvent } from '@kiln/contracts/events';
 import type { Position } from '@kiln/contracts/position';
 import { billingStreamId, jobStreamId, sessionStreamId } from '@kiln/contracts/streams';
-import type { EventStore, RecordedEvent } from '@kiln/event-store/port';
+import type { EventStore, RecordedEvent, RevisionRange } from '@kiln/event-store/port';
 import type { ResolvedTopic } from '#src/topics/access.ts';
 
 type Event = RecordedEvent<KilnEvent>;
 
+/** Events a catch-up reads at a time, and sends as one message. */
+export const CATCH_UP_BATCH = 500;
+
+/**
+ * A topic's events up to the head, counted before they are read, then read and handed over a batch at
+ * a time (the next batch is read while the last one goes out), so a long history costs a batch of memory.
+ */
+export type CatchUp = { count: number; batches: AsyncIterable<Event[]> | Iterable<Event[]> };
+
+/** Where each of the topic's streams starts: after the client's position, or after what a state holds. */
+export type StartOf = (streamId: string) => Position | null;
+
 /** Which events belong to a topic: what catch-up reads from the store, and how live events are matched. */
 export type TopicEvents = {
-  /** The topic's events after `after` (all without it) and up to `head`, in global order. */
-  catchUp(after: Position | null, head: Position | null): Promise<Event[]>;
+  /** The topic's events after where each stream starts and up to `head`, in global order. */
+  catchUp(startOf: StartOf, head: Position | null): Promise<CatchUp>;
   /** Matches the live events after `head`, in order (a session learns of its new jobs as they come). */
   liveMatcher(): (event: Event) => boolean;
   /** Whether a live event could be the topic's at all: what a subscription holds while it catches up. */
   mayMatch(event: Event): boolean;
 };
 
+const inBatches = function* (events: Event[]) {
+  for (let from = 0; from < events.length; from += CATCH_UP_BATCH)
+    yield events.slice(from, from + CATCH_UP_BATCH);
+};
+
+const nothing = (): CatchUp => ({ count: 0, batches: inBatches([]) });
+
+/** A stream's events from `first` to `last` revision, a batch at a time, each read ahead of its turn. */
+const streamBatches = async function* (store: EventStore<KilnEvent>, streamId: string, range: RevisionRange) {
+  const read = (from: number) => {
+    const reading = store.readStream(streamId, {
+      fromRevision: from,
+      maxCount: Math.min(CATCH_UP_BATCH, range.last - from + 1),
+    });
+    // Read ahead, it may never be awaited (the client left): its failure must not go unhandled.
+    reading.catch(() => undefined);
+    return reading;
+  };
+  let next = range.first;
+  let reading: Promise<Event[]> | undefined = read(next);
+  while (reading) {
+    const batch: Event[] = await reading;
+    next += batch.length;
+    reading = batch.length > 0 && next <= range.last ? read(next) : undefined;
+    if (batch.length > 0) yield batch;
+  }
+};
+
 const within = (after: Position | null, head: Position | null) => (event: Event) =>
   (after === null || event.position > after) && head !== null && event.position <= head;
 
 const oneStream = (store: EventStore<KilnEvent>, streamId: string): TopicEvents => ({
-  catchUp: async (after, head) => (await store.readStream(streamId)).filter(within(after, head)),
+  catchUp: async (startOf, head) => {
+    if (head === null) return nothing();
+    const range = await store.revisionRange(streamId, { after: startOf(streamId) ?? undefined, upTo: head });
+    return range
+      ? { count: range.last - range.first + 1, batches: streamBatches(store, streamId, range) }
+      : nothing();
+  },
   liveMatcher: () => (event) => event.streamId === streamId,
   mayMatch: (event) => event.streamId === streamId,
 });
@@ -34,7 +80,7 @@ const sessionEvents = (store: EventStore<KilnEvent>, sessionId: string): TopicEv
   const sessionStream = sessionStreamId(sessionId);
   const jobsAdded = new Map<string, Position>();
   return {
-    catchUp: async (after, head) => {
+    catchUp: async (startOf, head) => {
       const own = (await store.readStream(sessionStream)).filter(
         (event) => head !== null && event.position <= head,
       );
@@ -47,9 +93,10 @@ const sessionEvents = (store: EventStore<KilnEvent>, sessionId: string): TopicEv
           (await store.readStream(streamId)).filter((event) => event.position > addedAt),
         ),
       );
-      return [...own, ...jobs.flat()]
-        .filter(within(after, head))
+      const events = [...own, ...jobs.flat()]
+        .filter((event) => within(startOf(event.streamId), head)(event))
         .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+      return { count: events.length, batches: inBatches(events) };
     },
     liveMatcher: () => {
       const following = new Set(jobsAdded.keys());
