@@ -6,8 +6,11 @@ import { io, type Socket } from 'socket.io-client';
 import type { Command, Side } from './crowd.ts';
 
 const now = () => performance.timeOrigin + performance.now();
-/** The step a bench event carries: `bench|warm <sequence> <ms since the epoch when its append began>`. */
-const STEP = /^(bench|warm) (\d+) ([\d.]+)$/;
+/**
+ * The step a bench event carries: `bench|warm|bare <sequence> <ms since the epoch when it was sent>`;
+ * `bare` ones are the raw server's broadcasts without an append, tallied on their own.
+ */
+const STEP = /^(bench|warm|bare) (\d+) ([\d.]+)$/;
 
 type Tally = {
   latencies: number[];
@@ -18,11 +21,12 @@ type Tally = {
 const tallies: Record<Side, Tally> = {
   hub: { latencies: [], delivered: 0, duplicates: 0 },
   raw: { latencies: [], delivered: 0, duplicates: 0 },
+  bare: { latencies: [], delivered: 0, duplicates: 0 },
 };
 const sockets: Socket[] = [];
 const reply = (message: object) => process.send?.(message);
 
-const listen = (tally: Tally, socket: Socket) => {
+const listen = (sideTally: Tally, socket: Socket) => {
   const seen = new Set<string>();
   socket.on('event', (message: { event?: { data?: { step?: unknown } } }) => {
     const arrived = now();
@@ -30,10 +34,11 @@ const listen = (tally: Tally, socket: Socket) => {
     const match = typeof step === 'string' ? STEP.exec(step) : null;
     if (!match) return;
     const [, kind, sequence = '', sentAt = ''] = match;
+    const tally = kind === 'bare' ? tallies.bare : sideTally;
     if (seen.has(`${kind} ${sequence}`)) tally.duplicates += 1;
     seen.add(`${kind} ${sequence}`);
     tally.delivered += 1;
-    if (kind === 'bench') tally.latencies.push(arrived - Number(sentAt));
+    if (kind !== 'warm') tally.latencies.push(arrived - Number(sentAt));
     tally.waiting?.();
   });
 };

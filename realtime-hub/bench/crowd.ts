@@ -2,8 +2,11 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 
-/** Which server a crowd is connected to: the hub, or the raw Socket.IO server beside it. */
-export type Side = 'hub' | 'raw';
+/**
+ * What a delivery measures: the hub; the raw pipeline (append, NOTIFY, broadcast) of the raw Socket.IO
+ * server beside it; or a bare broadcast of that server (no append at all), which reaches the raw crowd.
+ */
+export type Side = 'hub' | 'raw' | 'bare';
 
 type Subscribe = { subscriptionId?: string; topic: unknown; after?: string };
 export type Command = { id?: number } & (

@@ -134,10 +134,11 @@ const writer = await openEventStore(urls.eventStoreUrl, {
 const sides: Record<Side, { append: (event: KilnEvent) => Promise<unknown>; toldAt: number[] }> = {
   hub: { append: (event) => writer.appendToStream(streamId, [event]), toldAt: storeTold.arrivals },
   raw: { append: (event) => raw.append(streamId, event), toldAt: raw.toldAt },
+  bare: { append: (event) => Promise.resolve(raw.broadcast(streamId, event, head)), toldAt: [] },
 };
-const sentAt: Record<Side, number[]> = { hub: [], raw: [] };
-const told: Record<Side, number[]> = { hub: [], raw: [] };
-const expected: Record<Side, number> = { hub: 0, raw: 0 };
+const sentAt: Record<Side, number[]> = { hub: [], raw: [], bare: [] };
+const told: Record<Side, number[]> = { hub: [], raw: [], bare: [] };
+const expected: Record<Side, number> = { hub: 0, raw: 0, bare: 0 };
 let sequence = 0;
 /** `count` events on one side, 20 a second, then waits until every client has had them. */
 const block = async (side: Side, kind: 'warm' | 'bench', count: number) => {
@@ -148,7 +149,8 @@ const block = async (side: Side, kind: 'warm' | 'bench', count: number) => {
   for (let index = 0; index < count; index += 1) {
     const at = now();
     sentAt[side].push(at);
-    await sides[side].append(progress(`${kind} ${(sequence += 1)} ${at}`));
+    const step = side === 'bare' && kind === 'bench' ? 'bare' : kind;
+    await sides[side].append(progress(`${step} ${(sequence += 1)} ${at}`));
     await sleep(started + (index + 1) * EVERY_MS - now());
   }
   expected[side] += count * CLIENTS;
@@ -158,7 +160,7 @@ const block = async (side: Side, kind: 'warm' | 'bench', count: number) => {
 await block('hub', 'warm', WARM_UP);
 await block('raw', 'warm', WARM_UP);
 for (let round = 0; round < ROUNDS; round += 1) {
-  const order: Side[] = round % 2 === 0 ? ['hub', 'raw'] : ['raw', 'hub'];
+  const order: Side[] = round % 2 === 0 ? ['hub', 'raw', 'bare'] : ['bare', 'raw', 'hub'];
   for (const side of order) await block(side, 'bench', Math.ceil(MESSAGES / ROUNDS));
 }
 const fanOut = await crowd.report();

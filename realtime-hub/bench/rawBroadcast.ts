@@ -1,7 +1,8 @@
-// The baseline of the fan-out: what any system has to do to get an appended event to its watchers, and
-// nothing more. The same append (the event store's own, into a schema of its own, so the hub never sees
-// it), then the process that broadcasts is told of it: a NOTIFY carrying the event, sent as soon as the
-// append has committed, heard on a LISTEN connection; then one Socket.IO broadcast of it to a room.
+// The baselines of the fan-out. The raw pipeline: what any system has to do to get an appended event to
+// its watchers, and nothing more. The same append (the event store's own, into a schema of its own, so the
+// hub never sees it), then the process that broadcasts is told of it: a NOTIFY carrying the event, sent as
+// soon as the append has committed, heard on a LISTEN connection; then one Socket.IO broadcast of it to a
+// room. And the bare broadcast: the same payload broadcast to the same room, with no append before it.
 import { createServer } from 'node:http';
 import pg from 'pg';
 import { Server } from 'socket.io';
@@ -66,6 +67,17 @@ export const startRawBroadcast = async (options: {
         recordedAt: new Date().toISOString(),
       };
       await notifier.query('select pg_notify($1, $2)', [notifyChannel, JSON.stringify(delivered)]);
+    },
+    /** Broadcasts the event as if it were stored, with nothing before it: the bare Socket.IO side. */
+    broadcast: (streamId: string, event: KilnEvent, position: string) => {
+      const delivered: DeliveredEvent = {
+        ...event,
+        streamId,
+        revision: 0,
+        position,
+        recordedAt: new Date().toISOString(),
+      };
+      io.to('watchers').emit('event', { channel: options.channel, event: delivered } satisfies EventMessage);
     },
     close: async () => {
       await io.close();
