@@ -5,12 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandHandler } from '@kiln/command-service/app/command-handler';
 import { billingDecider, type BillingCommand } from '@kiln/command-service/domain/billing/decide';
 import type { KilnEvent } from '@kiln/contracts/events';
+import type { ReplayResult } from '@kiln/contracts/views';
 import { billingStreamId } from '@kiln/contracts/streams';
 import { createPostgresEventStore } from '@kiln/event-store/postgres';
 import type { EventStore } from '@kiln/event-store/port';
 import { createLogger } from '@kiln/service-kit/logger';
 import { testEnv } from '@kiln/stack/testing';
 import { auditAccount, auditAll, replayAccount } from '#src/audit/audit.ts';
+import type { AsOf } from '#src/audit/billingFold.ts';
 import { projectionLag, startProjectors, waitForProjections } from '#src/projector/projectors.ts';
 import { createReadModels, type ReadModels } from '#src/readModels/collections.ts';
 
@@ -176,8 +178,55 @@ describe('billing audit and replay', () => {
       // The ledger line of an event carries the balance right after it: the replay to its position agrees.
       expect(replay?.balance).toEqual({ available: entry?.availableAfter, reserved: entry?.reservedAfter });
       expect(replay?.ledger.at(-1)?.eventId).toBe(event.id);
-      const byTime = await replayAccount(store, readModels, account!._id, { at: event.recordedAt });
-      expect(byTime?.ledger.length).toBeGreaterThanOrEqual(replay!.ledger.length);
+    }
+  });
+
+  it('replays an account as of a past moment: up to the last event recorded at or before it', async () => {
+    const balances = await readModels.collection('balances');
+    const [account] = await balances.find({}).sort({ _id: 1 }).limit(1).toArray();
+    const accountId = account!._id;
+    const events = await store.readStream(billingStreamId(accountId));
+    const times = events.map((event) => Date.parse(event.recordedAt));
+    // An account's events are recorded one after another: their times never go back along the stream.
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // The places where the next event came at least 2 ms later, so a whole millisecond lies between them.
+    const gaps = times.flatMap((time, index) => (times[index + 1]! - time >= 2 ? [index] : []));
+    expect(gaps.length).toBeGreaterThan(3);
+    // Some in the middle of the stream, the first and the last.
+    const middle = gaps.filter((index) => index > events.length / 4 && index < (events.length * 3) / 4);
+    expect(middle.length).toBeGreaterThan(0);
+    const chosen = [...new Set([gaps[0]!, ...middle.filter((_, n) => n % 7 === 0), gaps.at(-1)!])];
+
+    const replay = (asOf: AsOf) => replayAccount(store, readModels, accountId, asOf);
+    const sameAs = (found: ReplayResult | undefined, expected: ReplayResult | undefined) => {
+      expect(found?.balance).toEqual(expected?.balance);
+      expect(found?.ledger).toEqual(expected?.ledger);
+    };
+    for (const index of chosen) {
+      const event = events[index]!;
+      const next = events[index + 1]!;
+      const atEvent = await replay({ position: event.position });
+      const atNext = await replay({ position: next.position });
+      const iso = (time: number) => new Date(time).toISOString();
+      const between = iso(Math.floor((times[index]! + times[index + 1]!) / 2));
+      expect(Date.parse(between)).toBeGreaterThan(times[index]!);
+      expect(Date.parse(between)).toBeLessThan(times[index + 1]!);
+
+      const byTime = await replay({ at: between });
+      expect(byTime?.asOf).toEqual({ position: null, at: between });
+      sameAs(byTime, atEvent);
+      expect(byTime?.ledger.map((entry) => entry.eventId)).toEqual(
+        events.slice(0, index + 1).map((e) => e.id),
+      );
+      // Not the next event's: it came after that moment.
+      expect(atNext?.ledger).toHaveLength(index + 2);
+      expect(byTime?.ledger).not.toEqual(atNext?.ledger);
+      // The bounds: the event's own moment includes it, a millisecond before the next still leaves that
+      // out, and the next one's moment takes it in (with any other event of that same millisecond).
+      sameAs(await replay({ at: event.recordedAt }), atEvent);
+      sameAs(await replay({ at: iso(times[index + 1]! - 1) }), atEvent);
+      const lastOfNextMs = events[times.lastIndexOf(times[index + 1]!)]!;
+      sameAs(await replay({ at: next.recordedAt }), await replay({ position: lastOfNextMs.position }));
     }
   });
 });

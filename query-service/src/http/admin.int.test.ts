@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '@kiln/contracts/envelope';
 import type { KilnEvent } from '@kiln/contracts/events';
 import { providerStreamId } from '@kiln/contracts/streams';
 import { ProjectorLag, ProviderHealth } from '@kiln/contracts/views';
 import { startCommandService, type CommandServiceUnderTest } from '@kiln/command-service/testing/harness';
+import { createLogger } from '@kiln/service-kit/logger';
 import { commandsOf } from '#src/testing/commands.ts';
-import { startQueryService, type QueryServiceUnderTest } from '#src/testing/harness.ts';
+import { startProjectors, waitForProjections } from '#src/projector/projectors.ts';
+import { mongoUrlWithDatabase, startQueryService, type QueryServiceUnderTest } from '#src/testing/harness.ts';
 
 let kiln: CommandServiceUnderTest;
 let query: QueryServiceUnderTest;
@@ -123,5 +126,95 @@ describe('the admin views', () => {
       ]);
     }
     expect((await query.get('/v1/projections', cookie)).status).toBe(403);
+  });
+
+  it('shows a lag while the projectors are behind the head, and 0 once they have caught up', async () => {
+    const admin = await kiln.admin();
+    const { user } = await kiln.signUp();
+    await kiln.grant(user.accountId, 10);
+    // A reader that does not project, over read models of its own that nothing has projected into yet.
+    const reader = await startQueryService(kiln.schemas, { PROJECTORS: 'false' });
+    const mongo = await new MongoClient(mongoUrlWithDatabase(reader.database)).connect();
+    const db = mongo.db(reader.database);
+    const logger = createLogger({ service: 'query-service', level: 'fatal' });
+    const seen = async () => {
+      const answer = await reader.get('/v1/projections', admin.cookie);
+      expect(answer.status).toBe(200);
+      const lags = (answer.body.data as unknown[]).map((entry) => ProjectorLag.parse(entry));
+      expect(lags).toHaveLength(4);
+      const metrics = await (await fetch(`${reader.url}/metrics`)).text();
+      const ofProjector = (name: string, projector: string) =>
+        seriesOf(metrics, name).filter((series) => series.labels['projector'] === projector);
+      return lags.map((lag) => ({
+        ...lag,
+        metricBehind: ofProjector('kiln_projector_events_behind', lag.projector).map(
+          (series) => series.value,
+        ),
+        metricPosition: ofProjector('kiln_projector_position_info', lag.projector).map(
+          (series) => series.labels['position'],
+        ),
+      }));
+    };
+    try {
+      // Before any projector has run: every event of $all is behind.
+      const total = await kiln.store.countAll();
+      const head = await kiln.store.headPosition();
+      expect(total).toBeGreaterThan(0);
+      for (const lag of await seen())
+        expect(lag).toMatchObject({
+          position: null,
+          head,
+          eventsBehind: total,
+          caughtUp: false,
+          metricBehind: [total],
+          metricPosition: ['none'],
+        });
+
+      // Projected up to the head, then stopped: three more events are three behind.
+      let projectors = await startProjectors({ store: kiln.store, db, logger, batchSize: 50 });
+      try {
+        await waitForProjections(db, head!, 30_000);
+      } finally {
+        await projectors.stop();
+      }
+      const provider = `qa-lag-${randomUUID().slice(0, 8)}`;
+      const at = new Date().toISOString();
+      const appended = await kiln.store.appendToStream(providerStreamId(provider), [
+        providerEvent('ProviderLimitHit', { provider, limit: 'rate', retryAfterMs: 1_000 }, at),
+        providerEvent('ProviderLimitHit', { provider, limit: 'rate', retryAfterMs: 1_000 }, at),
+        providerEvent('ProviderLimitHit', { provider, limit: 'quota' }, at),
+      ]);
+      const newHead = await kiln.store.headPosition();
+      expect(newHead).toBe(appended.position);
+      for (const lag of await seen())
+        expect(lag).toMatchObject({
+          position: head,
+          head: newHead,
+          eventsBehind: 3,
+          caughtUp: false,
+          metricBehind: [3],
+          metricPosition: [head],
+        });
+
+      // Started again, they catch up and the lag falls to 0 at both places.
+      projectors = await startProjectors({ store: kiln.store, db, logger, batchSize: 50 });
+      try {
+        await waitForProjections(db, newHead!, 30_000);
+      } finally {
+        await projectors.stop();
+      }
+      for (const lag of await seen())
+        expect(lag).toMatchObject({
+          position: newHead,
+          head: newHead,
+          eventsBehind: 0,
+          caughtUp: true,
+          metricBehind: [0],
+          metricPosition: [newHead],
+        });
+    } finally {
+      await mongo.close();
+      await reader.stop();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { billingStreamId } from '@kiln/contracts/streams';
 import { AuditResult, Balance, JobView, LedgerEntry, ReplayResult } from '@kiln/contracts/views';
 import { startCommandService, type CommandServiceUnderTest } from '@kiln/command-service/testing/harness';
 import { startQueryService, type QueryServiceUnderTest } from '#src/testing/harness.ts';
@@ -15,6 +16,8 @@ afterAll(async () => {
   await query.stop();
   await kiln.stop();
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const imageOf = (prompt: string) =>
   ({ kind: 'image', modelId: 'kiln-local-image', prompt, width: 512, height: 512, count: 1 }) as const;
@@ -148,23 +151,53 @@ describe('the query API over projections of the events', () => {
   it('replays an account as of a past position or time', async () => {
     const { cookie, user } = await kiln.signUp();
     await kiln.grant(user.accountId, 25);
+    // A pause, so that a moment lies clearly between the grant and the reservation.
+    await sleep(30);
     const job = await requestJob(cookie);
     await query.get(`/v1/accounts/me/balance?after=${job.position}`, cookie);
     const ledger = (await query.get('/v1/accounts/me/ledger', cookie)).body.data.items as LedgerEntry[];
     const granted = ledger.find((entry) => entry.kind === 'granted');
-    if (!granted) throw new Error('no grant in the ledger');
+    const reserved = ledger.find((entry) => entry.kind === 'reserved');
+    if (!granted || !reserved) throw new Error('no grant or reservation in the ledger');
 
-    const atGrant = await query.get(
-      `/v1/accounts/${user.accountId}/replay?position=${granted.position}`,
-      cookie,
-    );
-    expect(ReplayResult.parse(atGrant.body.data)).toMatchObject({ balance: { available: 25, reserved: 0 } });
-    expect(atGrant.body.data.ledger.map((entry: LedgerEntry) => entry.kind)).toEqual(['opened', 'granted']);
-    const now = await query.get(
-      `/v1/accounts/${user.accountId}/replay?at=${encodeURIComponent(new Date().toISOString())}`,
-      cookie,
-    );
-    expect(now.body.data.balance).toEqual({ available: 25 - job.cost, reserved: job.cost });
+    const replay = async (params: string) => {
+      const answer = await query.get(`/v1/accounts/${user.accountId}/replay?${params}`, cookie);
+      expect(answer.status).toBe(200);
+      return ReplayResult.parse(answer.body.data);
+    };
+    const atGrant = await replay(`position=${granted.position}`);
+    expect(atGrant).toMatchObject({ balance: { available: 25, reserved: 0 } });
+    expect(atGrant.ledger.map((entry) => entry.kind)).toEqual(['opened', 'granted']);
+    const atReservation = await replay(`position=${reserved.position}`);
+    expect(atReservation.balance).toEqual({ available: 25 - job.cost, reserved: job.cost });
+
+    // The moments the event store recorded the grant and the reservation, and one between them.
+    const recorded = await kiln.store.readStream(billingStreamId(user.accountId));
+    const timeOf = (eventId: string) =>
+      Date.parse(recorded.find((event) => event.id === eventId)!.recordedAt);
+    const [grantedAt, reservedAt] = [timeOf(granted.eventId), timeOf(reserved.eventId)];
+    expect(reservedAt - grantedAt).toBeGreaterThanOrEqual(2);
+    const between = new Date(Math.floor((grantedAt + reservedAt) / 2)).toISOString();
+    const asOf = async (at: number | string) =>
+      replay(`at=${encodeURIComponent(typeof at === 'string' ? at : new Date(at).toISOString())}`);
+
+    // As of that moment: the grant's balance and ledger exactly, not the reservation's.
+    const byTime = await asOf(between);
+    expect(byTime.asOf).toEqual({ position: null, at: between });
+    expect(byTime.balance).toEqual(atGrant.balance);
+    expect(byTime.ledger).toEqual(atGrant.ledger);
+    expect(byTime.balance).not.toEqual(atReservation.balance);
+    expect(byTime.ledger.map((entry) => entry.kind)).not.toContain('reserved');
+    // The bounds: the grant's own moment and a millisecond before the reservation give the grant's; the
+    // reservation's moment and now give the reservation's.
+    for (const at of [grantedAt, reservedAt - 1]) {
+      const found = await asOf(at);
+      expect([found.balance, found.ledger]).toEqual([atGrant.balance, atGrant.ledger]);
+    }
+    for (const at of [reservedAt, new Date().toISOString()]) {
+      const found = await asOf(at);
+      expect([found.balance, found.ledger]).toEqual([atReservation.balance, atReservation.ledger]);
+    }
     expect((await query.get(`/v1/accounts/${user.accountId}/replay`, cookie)).status).toBe(400);
   });
 

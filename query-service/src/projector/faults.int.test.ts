@@ -12,7 +12,7 @@ import { projections } from '#src/projections/all.ts';
 import { DocumentBuffer } from '#src/projector/documentBuffer.ts';
 import { foldEvents } from '#src/projector/foldEvents.ts';
 import { projectionLag } from '#src/projector/projectors.ts';
-import { ensureState, saveCheckpoint } from '#src/readModels/projectionState.ts';
+import { ensureState, loadStates, saveCheckpoint } from '#src/readModels/projectionState.ts';
 import { rebuildProjection } from '#src/rebuild/rebuild.ts';
 import { mongoUrlWithDatabase } from '#src/testing/harness.ts';
 import { appendHistory, generateHistory } from '#src/testing/history.ts';
@@ -129,12 +129,40 @@ describe('projectors under faults', () => {
         });
       const caughtUp = async () => (await projectionLag(store, db)).every((lag) => lag.caughtUp);
 
+      // Where each projection's checkpoint is (null before its first).
+      const checkpoints = async () => {
+        const states = await loadStates(db);
+        return new Map(
+          projections.map(({ name }) => [name, states.find((state) => state._id === name)?.position ?? null]),
+        );
+      };
+      const head = await store.headPosition();
+      if (!head) throw new Error('no history to project');
+
       let kills = 0;
+      // Kills that fell while the process was projecting: a checkpoint had moved in its life and had not
+      // reached the head of $all when it died.
+      const midway: Array<Record<string, string | null>> = [];
       for (let round = 0; round < 8; round += 1) {
+        const before = await checkpoints();
         const child = start();
-        await sleep(700 + Math.floor(Math.random() * 900));
+        // Until the process is projecting: a checkpoint moves (its start-up takes a varying while).
+        const projectingBy = Date.now() + 60_000;
+        const moved = async () => {
+          const now = await checkpoints();
+          return projections.some(({ name }) => now.get(name) !== before.get(name));
+        };
+        while (!(await moved()) && Date.now() < projectingBy) await sleep(10);
+        // Then a random point of its work, short beside the whole of it (several seconds on two cores).
+        await sleep(Math.floor(Math.random() * 800));
         await killed(child);
         kills += 1;
+        const after = await checkpoints();
+        const diedProjecting = projections.some(({ name }) => {
+          const position = after.get(name) ?? null;
+          return position !== before.get(name) && position !== null && position < head;
+        });
+        if (diedProjecting) midway.push(Object.fromEntries(after));
         if (await caughtUp()) break;
       }
       const last = start();
@@ -143,6 +171,9 @@ describe('projectors under faults', () => {
       await killed(last);
 
       expect(kills).toBeGreaterThan(1);
+      // Every kill but perhaps the last (the one after which all had caught up) fell mid-way: the restarts
+      // resumed from checkpoints left part way through $all, not from zero or from the end.
+      expect(midway.length, JSON.stringify(midway)).toBeGreaterThanOrEqual(Math.max(2, kills - 1));
       expect(await caughtUp()).toBe(true);
       expect(await snapshotReadModels(db)).toEqual(await rebuiltFromZero('rebuilt-for-kill'));
     },
