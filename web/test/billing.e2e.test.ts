@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { ADMIN } from '@kiln/command-service/testing/harness';
+import { newEventId } from '@kiln/contracts/event-ids';
+import { providerStreamId } from '@kiln/contracts/streams';
+import type { ProjectorLag, ProviderHealth } from '@kiln/contracts/views';
 import {
   shot,
   signInAsAdmin,
@@ -52,8 +55,67 @@ describe('billing, replay, timelines and admin in Chromium', () => {
     expect(await admin.page.locator('.admin .message').nth(1).textContent()).toMatch(
       /^All \d+ accounts match/,
     );
-    const projectors = admin.page.locator('.projections li');
-    expect(await projectors.count()).toBeGreaterThanOrEqual(4);
+
+    // Provider health as the provider's events left it. Replicate's breaker opened (recorded as the
+    // provider runner records it); the local provider has recorded nothing, so its breaker is closed.
+    await stack.command.store.appendToStream(providerStreamId('replicate'), [
+      {
+        id: newEventId(),
+        type: 'ProviderBreakerOpened',
+        data: { provider: 'replicate', consecutiveFailures: 5, halfOpenAfterMs: 30_000 },
+        metadata: {
+          correlationId: 'provider-health-replicate',
+          causationId: null,
+          actor: { kind: 'system', id: 'provider-runner' },
+          at: new Date().toISOString(),
+        },
+      },
+    ]);
+    const adminCookie = (await admin.context.cookies())
+      .filter((cookie) => cookie.name === 'kiln_session')
+      .map((cookie) => `kiln_session=${cookie.value}`)
+      .join('');
+    const recordedHealth = async () =>
+      (await stack.query.get('/v1/admin/providers', adminCookie)).body.data as ProviderHealth[];
+    await expect
+      .poll(async () => (await recordedHealth()).map(({ provider, breaker }) => `${provider} ${breaker}`))
+      .toEqual(['replicate open']);
+    const lagOf = async () =>
+      (await stack.query.get('/v1/projections', adminCookie)).body.data as ProjectorLag[];
+    await expect.poll(async () => (await lagOf()).every((lag) => lag.caughtUp)).toBe(true);
+    await admin.page.reload();
+    const health = admin.page.getByRole('region', { name: 'Provider health' }).getByRole('listitem');
+    const breakers = await health.evaluateAll((items) =>
+      items.map((item) => [item.getAttribute('data-provider'), item.querySelector('.badge')?.textContent]),
+    );
+    expect(breakers).toContainEqual(['local', 'breaker closed']);
+    expect(breakers).toContainEqual(['replicate', 'breaker open']);
+    expect(await health.filter({ hasText: /^replicate/ }).textContent()).toContain('5 failures in a row');
+    for (const recorded of await recordedHealth()) {
+      expect(breakers).toContainEqual([recorded.provider, `breaker ${recorded.breaker}`]);
+    }
+
+    // Each projector's lag, as many events behind as the query service says: none, all caught up.
+    const lagShown = await admin.page
+      .getByRole('region', { name: 'Projection lag' })
+      .getByRole('listitem')
+      .evaluateAll((items) =>
+        items.map((item) => ({
+          projector: item.getAttribute('data-projector'),
+          behind: /^(\d+) events? behind$/.exec(item.querySelector('.lag')?.textContent ?? '')?.[1],
+          badge: item.querySelector('.badge')?.textContent,
+        })),
+      );
+    const lag = await lagOf();
+    expect(lag.length).toBeGreaterThanOrEqual(4);
+    expect(lagShown).toEqual(
+      lag.map((each) => ({
+        projector: each.projector,
+        behind: String(each.eventsBehind),
+        badge: 'caught up',
+      })),
+    );
+    expect(lagShown.every(({ behind }) => behind === '0')).toBe(true);
     await shot(admin.page, 'admin');
 
     // A bad amount is a message by the field, and nothing changes.

@@ -94,6 +94,14 @@ describe('the studio in Chromium', () => {
     const loadedAt = await page.evaluate(() => performance.timeOrigin);
     await expect.poll(() => job.locator('.badge').textContent(), { timeout: 30_000 }).toBe('completed');
     expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedAt);
+    // Its thumbnail in the gallery, from the media processor with the browser's own cookie, loads once
+    // scrolled to (the gallery's images load lazily, as a person scrolls).
+    const cover = job.locator('img.job-cover');
+    await cover.scrollIntoViewIfNeeded();
+    await expect
+      .poll(() => cover.evaluate((image: HTMLImageElement) => (image.complete ? image.naturalWidth : 0)))
+      .toBeGreaterThan(0);
+    expect(await cover.getAttribute('src')).toMatch(new RegExp(`^${media.url}/v1/media/jobs/.+/0/thumbnail`));
     await shot(page, 'studio');
 
     // The video form's cost follows what is typed: 2 credits a second on the local animation.
@@ -248,6 +256,22 @@ describe('the studio in Chromium', () => {
     // The page opened while the job was still under way; the hub's events carry it to the end.
     expect(['requested', 'submitted', 'running']).toContain(await status.textContent());
     const loadedAt = await page.evaluate(() => performance.timeOrigin);
+    // From now on, each change in the number of provider log lines, with the status shown at that moment.
+    const logLinesAtLoad = await page.evaluate(() => {
+      const snapshot = () => ({
+        lines: document.querySelectorAll('ol.job-logs > li').length,
+        status: document.querySelector('[data-testid="job-status"]')?.textContent ?? '',
+      });
+      const changes: Array<ReturnType<typeof snapshot>> = [];
+      let lines = snapshot().lines;
+      new MutationObserver(() => {
+        const now = snapshot();
+        if (now.lines !== lines) changes.push(now);
+        lines = now.lines;
+      }).observe(document.body, { childList: true, subtree: true, characterData: true });
+      Object.assign(window, { logChanges: changes });
+      return lines;
+    });
     await expect.poll(() => page.getByTestId('job-feed').textContent(), { timeout: 15_000 }).toBe('live');
     // Progress while it runs comes only from the hub (no billing event reloads the page meanwhile).
     const progressAtLoad = await page
@@ -260,6 +284,16 @@ describe('the studio in Chromium', () => {
     expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedAt);
     const log = page.getByRole('list', { name: 'Provider log' });
     expect(await log.getByRole('listitem').count()).toBeGreaterThan(0);
+    // The provider's log lines arrived while the job was still under way, from the hub alone: the list
+    // grew before the status reached the end, on the page as it was loaded.
+    const logChanges = await page.evaluate(
+      () => (window as Window & { logChanges?: Array<{ lines: number; status: string }> }).logChanges,
+    );
+    expect(
+      (logChanges ?? []).filter(
+        ({ lines, status }) => lines > logLinesAtLoad && ['submitted', 'running'].includes(status),
+      ),
+    ).not.toEqual([]);
     expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
     expect(await page.locator('.timings').textContent()).toContain('Finished');
     // The thumbnail comes from the media processor, with the browser's own session cookie.

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { jobStreamId } from '@kiln/contracts/streams';
+import type { SessionTimelinePage } from '@kiln/contracts/views/timeline';
+import { statusLabel } from '../src/jobs/status.ts';
 import { shot, signUp, startStudioStack, type Person, type StudioStack } from './e2e/studioStack.ts';
 
 const watchersOf = (page: Page) => page.getByTestId('watchers').textContent();
@@ -95,6 +97,66 @@ describe('a shared session in Chromium', () => {
     await shot(ana.page, 'session');
     expect(ana.errors).toEqual([]);
     expect(ben.errors).toEqual([]);
+  });
+
+  it('scrubs the session’s timeline back to before its job was added, and through the job’s steps', async () => {
+    const sessionId = sessionUrl.split('/').at(-1) ?? '';
+    await ana.page.goto(sessionUrl);
+    await ana.page.getByRole('link', { name: 'Timeline of the session' }).click();
+    await ana.page.waitForURL(`${sessionUrl}/timeline`);
+    const { body } = await stack.query.get(`/v1/sessions/${sessionId}/timeline?limit=50`, ana.cookie);
+    const timeline = body.data as SessionTimelinePage;
+    const types = timeline.items.map((entry) => entry.event.type);
+    // The session's events and its job's, in order: opened (and joined by Ana), Ben joined, the job added
+    // and run to the end.
+    expect(timeline.next).toBeNull();
+    expect(types.slice(0, 2)).toEqual(['SessionOpened', 'SessionMemberJoined']);
+    expect(types.lastIndexOf('SessionMemberJoined')).toBeGreaterThan(1);
+    expect(types.at(-1)).toBe('JobCompleted');
+    const added = types.indexOf('SessionJobAdded') + 1;
+    expect(added).toBeGreaterThan(2);
+    const events = ana.page.getByRole('list', { name: 'Every event' }).getByRole('listitem');
+    expect(await events.count()).toBe(types.length);
+
+    const summary = ana.page.getByTestId('timeline-state').locator('p').first();
+    const job = ana.page.getByTestId('timeline-state').getByRole('listitem');
+    const label = ana.page.locator('label[for="timeline-step"]');
+    // The last step, where the page opens: both members, the job completed.
+    expect(await label.textContent()).toBe(`Event ${types.length} of ${types.length}: completed`);
+    expect(await summary.textContent()).toBe('Dusk series: 2 members, 1 job');
+    expect(await job.textContent()).toBe('embers over the lake: completed');
+
+    // Back to the second event, the opener joining her session: Ana alone, no job yet.
+    await ana.page.locator('#timeline-step').fill('2');
+    await expect.poll(() => label.textContent()).toBe(`Event 2 of ${types.length}: Ana joined`);
+    expect(await summary.textContent()).toBe('Dusk series: 1 member, 0 jobs');
+    expect(await job.count()).toBe(0);
+    // Just before the job was added: Ben is in, still no job.
+    await ana.page.locator('#timeline-step').fill(String(added - 1));
+    await expect.poll(() => summary.textContent()).toBe('Dusk series: 2 members, 0 jobs');
+    expect(await job.count()).toBe(0);
+    // One step later the job is there, not completed: as its events had left it then.
+    await ana.page.getByRole('link', { name: 'Later →' }).click();
+    await expect.poll(() => label.textContent()).toBe(`Event ${added} of ${types.length}: a job was added`);
+    expect(await summary.textContent()).toBe('Dusk series: 2 members, 1 job');
+    const addedStatus = timeline.items[added - 1]?.state.jobs[0]?.status;
+    expect(addedStatus).toBeDefined();
+    expect(addedStatus).not.toBe('completed');
+    expect(await job.locator('.badge').textContent()).toBe(statusLabel[addedStatus ?? 'completed']);
+    await shot(ana.page, 'session-timeline');
+    await ana.page.getByRole('link', { name: '← Earlier' }).click();
+    await expect.poll(() => summary.textContent()).toBe('Dusk series: 2 members, 0 jobs');
+
+    // Every step after it shows the job's status as the events had it, reaching completed only at the end.
+    for (let step = added; step <= types.length; step += 1) {
+      const status = timeline.items[step - 1]?.state.jobs[0]?.status ?? 'completed';
+      await ana.page.locator('#timeline-step').fill(String(step));
+      await expect
+        .poll(() => job.locator('.badge').textContent(), { message: `step ${step}` })
+        .toBe(statusLabel[status]);
+      if (step < types.length) expect(status).not.toBe('completed');
+    }
+    expect(ana.errors).toEqual([]);
   });
 
   it('resumes a job’s page after its WebSocket is killed mid-job, with no step missing or repeated', async () => {

@@ -1,4 +1,5 @@
 import { data, Form, redirect, useNavigation } from 'react-router';
+import { modelCatalog } from '@kiln/contracts/catalog';
 import type { AuditResult, ProjectorLag, ProviderHealth } from '@kiln/contracts/views';
 import type { Route } from './+types/admin';
 import { Field, ProblemMessage } from '../components.tsx';
@@ -12,6 +13,21 @@ export const meta: Route.MetaFunction = () => [{ title: 'Admin · Kiln' }];
 
 type CreditsChanged = { accountId: string; position: string | null };
 type AuditAll = { accounts: number; mismatches: number; results: AuditResult[] };
+
+/**
+ * A provider's health as the page shows it: what its events recorded, or, for a provider of the catalog
+ * that has recorded none (no breaker change, no limit hit), the state the projection starts from.
+ */
+type ProviderRow = { provider: string; breaker: ProviderHealth['breaker']; recorded: ProviderHealth | null };
+
+const providerRows = (recorded: readonly ProviderHealth[]): ProviderRow[] => {
+  const byName = new Map(recorded.map((health) => [health.provider, health]));
+  const names = [...new Set([...modelCatalog.map((model) => model.provider), ...byName.keys()])].sort();
+  return names.map((provider) => {
+    const health = byName.get(provider) ?? null;
+    return { provider, breaker: health?.breaker ?? 'closed', recorded: health };
+  });
+};
 
 const requireAdmin = async (request: Request) => {
   const user = await requireUser(request);
@@ -31,7 +47,7 @@ export const loader = async ({ request }: Route.LoaderArgs) => {
   return {
     audit: audit.ok ? audit.data : null,
     auditProblem: audit.ok ? null : audit.problem,
-    providers: providers.ok ? providers.data : null,
+    providers: providers.ok ? providerRows(providers.data) : null,
     providersProblem: providers.ok ? null : providers.problem,
     projections: projections.ok ? projections.data : null,
     projectionsProblem: projections.ok ? null : projections.problem,
@@ -161,17 +177,18 @@ function Accounts({ audit }: { audit: AuditAll }) {
   );
 }
 
-function Providers({ providers }: { providers: ProviderHealth[] }) {
-  if (providers.length === 0) return <p className="empty">No provider has reported yet.</p>;
+function Providers({ providers }: { providers: ProviderRow[] }) {
+  if (providers.length === 0) return <p className="empty">No provider is known.</p>;
   return (
     <ul className="providers">
-      {providers.map((provider) => (
-        <li key={provider.provider} data-provider={provider.provider}>
-          <strong>{provider.provider}</strong>{' '}
-          <span className={`badge badge-breaker-${provider.breaker}`}>breaker {provider.breaker}</span>{' '}
+      {providers.map(({ provider, breaker, recorded }) => (
+        <li key={provider} data-provider={provider} data-breaker={breaker}>
+          <strong>{provider}</strong>{' '}
+          <span className={`badge badge-breaker-${breaker}`}>breaker {breaker}</span>{' '}
           <span className="hint">
-            since {timeText(provider.changedAt)}; {provider.consecutiveFailures} failures in a row;{' '}
-            {provider.limitHits} limit hits
+            {recorded
+              ? `since ${timeText(recorded.changedAt)}; ${recorded.consecutiveFailures} failures in a row; ${recorded.limitHits} limit hits`
+              : 'nothing recorded yet: no breaker change, no limit hit'}
           </span>
         </li>
       ))}
@@ -179,16 +196,19 @@ function Providers({ providers }: { providers: ProviderHealth[] }) {
   );
 }
 
+const eventsBehind = (count: number) =>
+  `${count.toLocaleString('en')} ${count === 1 ? 'event' : 'events'} behind`;
+
 function Projections({ projections }: { projections: ProjectorLag[] }) {
   return (
     <ul className="projections">
       {projections.map((lag) => (
         <li key={lag.projector} data-projector={lag.projector}>
-          <strong>{lag.projector}</strong>{' '}
+          <strong>{lag.projector}</strong> <span className="lag">{eventsBehind(lag.eventsBehind)}</span>{' '}
           {lag.caughtUp ? (
             <span className="badge badge-completed">caught up</span>
           ) : (
-            <span className="badge badge-failed">{lag.eventsBehind.toLocaleString('en')} events behind</span>
+            <span className="badge badge-failed">behind</span>
           )}
         </li>
       ))}
