@@ -12,7 +12,12 @@ export const createMediaMetrics = (registry: Registry) => ({
   }),
   inFlight: new Gauge({
     name: 'kiln_media_in_flight',
-    help: 'Jobs being processed now (at most MEDIA_CONCURRENCY)',
+    help: 'Jobs being processed now (at most twice MEDIA_CONCURRENCY)',
+    registers: [registry],
+  }),
+  making: new Gauge({
+    name: 'kiln_media_making',
+    help: 'Images whose variants are being made now (at most MEDIA_CONCURRENCY)',
     registers: [registry],
   }),
   processed: new Counter({

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Artifact } from '@kiln/contracts/job/events';
+import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeArtifacts } from '#src/pipeline/artifacts.ts';
@@ -44,6 +45,31 @@ describe('storeArtifacts', () => {
     { index: 1, url: server.url('/out/1.webp') },
     { index: 0, url: server.url('/out/0.png') },
   ];
+
+  it('makes variants only within the making slots it is given, while the jobs around them go on', async () => {
+    const limit = pLimit(2);
+    let making = 0;
+    let mostAtOnce = 0;
+    const slots = <Result>(make: () => Promise<Result>) =>
+      limit(async () => {
+        making += 1;
+        mostAtOnce = Math.max(mostAtOnce, making);
+        try {
+          return await make();
+        } finally {
+          making -= 1;
+        }
+      });
+    const ownRoot = await mkdtemp(join(tmpdir(), 'kiln-artifacts-slots-'));
+    const ownStore = createLocalDirectoryStore(ownRoot);
+    const jobs = Array.from({ length: 6 }, (_, job) =>
+      storeArtifacts({ jobId: `job_${job}`, outputs: outputs(), store: ownStore, download, making: slots }),
+    );
+    const stored = await Promise.all(jobs);
+    await rm(ownRoot, { recursive: true, force: true });
+    expect(stored.map((artifacts) => artifacts.length)).toEqual([7, 7, 7, 7, 7, 7]);
+    expect(mostAtOnce).toBe(2);
+  });
 
   it('stores every variant of two outputs under deterministic keys, described truly', async () => {
     const artifacts = await storeArtifacts({ jobId: 'job_e2e', outputs: outputs(), store, download });

@@ -5,12 +5,19 @@ import { sniff } from '#src/pipeline/sniff.ts';
 import { makeVariants, type Variant } from '#src/pipeline/variants.ts';
 import type { MediaStore } from '#src/storage/mediaStore.ts';
 
+/** Runs the making of one output's variants (decode, resize, encode) within the processor's bound. */
+export type MakingSlot = <Result>(make: () => Promise<Result>) => Promise<Result>;
+
 export type StoreArtifactsInput = {
   jobId: string;
   outputs: readonly Pick<JobOutput, 'index' | 'url'>[];
   store: MediaStore;
   download: DownloadOptions;
+  /** The processor's bound on images being made at once; downloads and stores happen outside it. */
+  making?: MakingSlot;
 };
+
+const unbounded: MakingSlot = (make) => make();
 
 /** Where a variant is stored: the same key every time the same job is processed. */
 export const storageKeyOf = (
@@ -24,10 +31,15 @@ export const artifactIdOf = (jobId: string, outputIndex: number, variant: Artifa
   `${jobId}-${outputIndex}-${variant}`;
 
 /** Downloads, sniffs and makes the variants of one output; its failures name the output by its index. */
-const variantsOf = async (output: Pick<JobOutput, 'index' | 'url'>, options: DownloadOptions) => {
+const variantsOf = async (
+  output: Pick<JobOutput, 'index' | 'url'>,
+  options: DownloadOptions,
+  making: MakingSlot,
+) => {
   try {
     const { bytes } = await download(output.url, options);
-    return await makeVariants(bytes, await sniff(bytes));
+    const media = await sniff(bytes);
+    return await making(() => makeVariants(bytes, media));
   } catch (error) {
     if (!(error instanceof MediaFailure)) throw error;
     throw new MediaFailure(error.code, `output ${output.index}: ${error.message}`, {
@@ -51,7 +63,7 @@ const artifactOf = (jobId: string, outputIndex: number, variant: Variant, storag
 
 /**
  * Makes and stores the artifacts of a succeeded job's outputs, in the order of their indexes, one output
- * at a time: only one output's bytes and variants are held at once. Keys and artifact ids are derived from
+ * at a time: only one output's bytes and variants are held at once (its variants are stored together). Keys and artifact ids are derived from
  * the job, the output index and the variant, and the variants are deterministic, so processing the same
  * completion again writes the same files (each put atomic) and answers the same artifacts.
  *
@@ -66,11 +78,15 @@ export const storeArtifacts = async (input: StoreArtifactsInput): Promise<Artifa
   const artifacts: Artifact[] = [];
   try {
     for (const output of outputs) {
-      for (const variant of await variantsOf(output, input.download)) {
-        const key = storageKeyOf(input.jobId, output.index, variant.variant, variant.extension);
-        await input.store.put(key, variant.bytes, variant.contentType);
-        artifacts.push(artifactOf(input.jobId, output.index, variant, key));
-      }
+      const variants = await variantsOf(output, input.download, input.making ?? unbounded);
+      const stored = await Promise.all(
+        variants.map(async (variant) => {
+          const key = storageKeyOf(input.jobId, output.index, variant.variant, variant.extension);
+          await input.store.put(key, variant.bytes, variant.contentType);
+          return artifactOf(input.jobId, output.index, variant, key);
+        }),
+      );
+      artifacts.push(...stored);
     }
   } catch (error) {
     // The job fails for good: the files of its earlier outputs would be kept for nothing.

@@ -7,7 +7,9 @@ import { openTestEventStore } from '#src/testing/completions.ts';
 import { startMediaProcessor, type MediaProcessorUnderTest } from '#src/testing/harness.ts';
 import { waitUntil } from '#src/testing/waitUntil.ts';
 
-const BURST = 6;
+const BURST = 8;
+/** MEDIA_CONCURRENCY 2 (images made at once) × JOBS_PER_MAKING_SLOT 2. */
+const JOBS_AT_ONCE = 4;
 let gate: ReturnType<typeof gatedBytes>;
 let files: FileServer;
 let events: Awaited<ReturnType<typeof openTestEventStore>>;
@@ -41,28 +43,29 @@ describe('a burst of completions', () => {
     expect(sharp.concurrency()).toBe(1);
   });
 
-  it('is processed two at a time while the rest waits on the work list', { timeout: 120_000 }, async () => {
+  it('is taken four jobs at a time while the rest waits on the work list', { timeout: 120_000 }, async () => {
     const jobIds: string[] = [];
     for (let job = 0; job < BURST; job += 1) jobIds.push(await events.succeeded([files.url('/held.png')]));
 
-    // Two downloads held, and the worker has looked at its list since: the other four wait there.
-    await waitUntil('two downloads held', () => gate.holding === 2);
+    // Four downloads held, and the worker has looked at its list since: the other four wait there.
+    await waitUntil('four downloads held', () => gate.holding === JOBS_AT_ONCE);
     await waitUntil(
-      'the metrics to show 2 in flight and the rest waiting',
+      'the metrics to show 4 in flight and the rest waiting',
       async () =>
-        (await media.metric('kiln_media_in_flight')) === 2 &&
-        (await media.metric('kiln_media_queue_depth')) === BURST - 2,
+        (await media.metric('kiln_media_in_flight')) === JOBS_AT_ONCE &&
+        (await media.metric('kiln_media_queue_depth')) === BURST - JOBS_AT_ONCE,
     );
-    expect(gate.requests).toBe(2);
+    expect(gate.requests).toBe(JOBS_AT_ONCE);
+    expect(await media.metric('kiln_media_making')).toBe(0);
 
-    // One answer at a time: each frees a slot, taken by the next completion, never a third at once.
+    // One answer at a time: each job goes on to be made and stored, freeing its slot for the next.
     for (let released = 0; released < BURST; released += 1) {
       gate.releaseOne();
-      const expected = Math.min(BURST, released + 3);
+      const expected = Math.min(BURST, released + JOBS_AT_ONCE + 1);
       await waitUntil(`download ${expected} to arrive`, () => gate.requests === expected);
     }
     await waitUntil('every job stored', async () => (await storedCount(jobIds)) === BURST, 60_000);
-    expect(gate.mostHeldAtOnce).toBe(2);
+    expect(gate.mostHeldAtOnce).toBe(JOBS_AT_ONCE);
     expect(gate.requests).toBe(BURST);
     await waitUntil('the list to be empty', async () => (await media.metric('kiln_media_queue_depth')) === 0);
     expect(await media.metric('kiln_media_in_flight')).toBe(0);

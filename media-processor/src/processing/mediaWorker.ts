@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { KilnEvent } from '@kiln/contracts/events';
 import type { JobFailureCode } from '@kiln/contracts/job/events';
 import type { EventStore } from '@kiln/event-store/port';
@@ -15,7 +16,10 @@ export type MediaWorkerOptions = {
   pending: PendingCompletions;
   metrics: MediaMetrics;
   logger: Logger;
-  /** Jobs processed at once: the bound on memory. */
+  /**
+   * Images being made at once (decoded, resized, encoded): the bound on CPU and on decoded pixels. Twice
+   * as many jobs are taken at once, so that downloads, stores and appends go on around the making.
+   */
   concurrency: number;
   download: { timeoutMs: number; maxBytes: number };
   leaseMs: number;
@@ -33,13 +37,27 @@ const failureText: Partial<Record<JobFailureCode, string>> = {
   provider_unavailable: "the result could not be fetched from the provider's storage",
 };
 
+/** Jobs taken at once for each image being made: one making, one downloading or storing around it. */
+export const JOBS_PER_MAKING_SLOT = 2;
+
 /**
- * Takes completions off the work list, at most `concurrency` at once: downloads each output, makes and
- * stores its variants, and appends the job's artifacts (or its failure for a bad output). A burst waits in
- * the list, not in memory.
+ * Takes completions off the work list, at most `JOBS_PER_MAKING_SLOT × concurrency` at once: downloads each
+ * output, makes its variants (at most `concurrency` at once), stores them and appends the job's artifacts
+ * (or its failure for a bad output). A burst waits in the list, not in memory.
  */
 export const startMediaWorker = (options: MediaWorkerOptions) => {
   const { store, media, pending, metrics, logger } = options;
+  const jobsAtOnce = options.concurrency * JOBS_PER_MAKING_SLOT;
+  const limit = pLimit(options.concurrency);
+  const making = <Result>(make: () => Promise<Result>) =>
+    limit(async () => {
+      metrics.making.inc();
+      try {
+        return await make();
+      } finally {
+        metrics.making.dec();
+      }
+    });
   const maxAttempts = options.maxAttempts ?? 5;
   const log = logger.child({ worker: 'media' });
   let running = 0;
@@ -67,6 +85,7 @@ export const startMediaWorker = (options: MediaWorkerOptions) => {
         outputs: completion.outputs,
         store: media,
         download: options.download,
+        making,
       });
       await recordOutcome(store, completion.jobId, { kind: 'stored', artifacts }, context, job.revision);
       await pending.done(completion.jobId);
@@ -103,7 +122,7 @@ export const startMediaWorker = (options: MediaWorkerOptions) => {
           metrics.queueDepth.set(await pending.depth());
           depthCheckedAt = Date.now();
         }
-        const taken = await pending.take(options.concurrency - running, options.leaseMs);
+        const taken = await pending.take(jobsAtOnce - running, options.leaseMs);
         for (const completion of taken) {
           running += 1;
           metrics.inFlight.set(running);
@@ -116,7 +135,7 @@ export const startMediaWorker = (options: MediaWorkerOptions) => {
           inFlight.add(work);
         }
         // Full: wait for a slot. Not full but nothing due: look again after the tick (or when a slot frees).
-        await pause(taken.length > 0 && running < options.concurrency ? 0 : (options.tickMs ?? 200));
+        await pause(taken.length > 0 && running < jobsAtOnce ? 0 : (options.tickMs ?? 200));
       } catch (error) {
         log.error({ err: error }, 'media worker loop failed');
         await new Promise((resolve) => setTimeout(resolve, 1_000));
