@@ -178,3 +178,16 @@ describe('billing account', () => {
       .thenNothing();
   });
 });
+
+describe('evolveBilling', () => {
+  it('leaves the state it was given as it was: an event makes a new state, sharing what did not change', () => {
+    const before = [opened, granted(10), reserved('j1', 2)].reduce(evolveBilling, initialBillingState());
+    const after = [captured('j1', 2), reserved('j2', 3)].reduce(evolveBilling, before);
+
+    expect([...before.openReservations]).toEqual([['j1', 2]]);
+    expect(before.settled.size).toBe(0);
+    expect([...after.openReservations]).toEqual([['j2', 3]]);
+    expect(after.settled.get('j1')).toEqual({ outcome: 'captured', amount: 2, refunded: 0 });
+    expect(after.appliedKeys).toBe(before.appliedKeys);
+  });
+});

@@ -1,3 +1,4 @@
+import { Map as PersistentMap, Set as PersistentSet } from 'immutable';
 import type { EventBody } from '@kiln/contracts/envelope';
 import type { BillingEvent } from '@kiln/contracts/billing/events';
 
@@ -8,7 +9,8 @@ export type SettledReservation = { outcome: 'captured' | 'released'; amount: num
 /**
  * A billing account, folded from its `billing-<accountId>` stream. Two-phase like a pending transfer: a
  * reservation moves credits from available to reserved, and is then captured (spent) or released (back
- * to available), exactly once.
+ * to available), exactly once. Its collections are persistent (immutable.js): an event changes one entry
+ * without copying the others, so folding an account costs what its events hold, not their square.
  */
 export type BillingState = {
   opened: boolean;
@@ -16,12 +18,12 @@ export type BillingState = {
   available: number;
   reserved: number;
   /** Reservations neither captured nor released yet, by job: the account's active jobs. */
-  openReservations: ReadonlyMap<string, number>;
-  settled: ReadonlyMap<string, SettledReservation>;
+  openReservations: PersistentMap<string, number>;
+  settled: PersistentMap<string, SettledReservation>;
   /** Credits bought, by payment id: a payment is credited once. */
-  purchases: ReadonlyMap<string, number>;
+  purchases: PersistentMap<string, number>;
   /** Idempotency keys of grants and adjustments already applied. */
-  appliedKeys: ReadonlySet<string>;
+  appliedKeys: PersistentSet<string>;
 };
 
 export const initialBillingState = (): BillingState => ({
@@ -29,19 +31,11 @@ export const initialBillingState = (): BillingState => ({
   ownerId: null,
   available: 0,
   reserved: 0,
-  openReservations: new Map(),
-  settled: new Map(),
-  purchases: new Map(),
-  appliedKeys: new Set(),
+  openReservations: PersistentMap(),
+  settled: PersistentMap(),
+  purchases: PersistentMap(),
+  appliedKeys: PersistentSet(),
 });
-
-const withKey = (keys: ReadonlySet<string>, key: string) => new Set(keys).add(key);
-const withEntry = <V>(map: ReadonlyMap<string, V>, key: string, value: V) => new Map(map).set(key, value);
-const without = <V>(map: ReadonlyMap<string, V>, key: string) => {
-  const copy = new Map(map);
-  copy.delete(key);
-  return copy;
-};
 
 export const evolveBilling = (state: BillingState, event: BillingEventBody): BillingState => {
   switch (event.type) {
@@ -51,26 +45,26 @@ export const evolveBilling = (state: BillingState, event: BillingEventBody): Bil
       return {
         ...state,
         available: state.available + event.data.amount,
-        appliedKeys: withKey(state.appliedKeys, event.data.idempotencyKey),
+        appliedKeys: state.appliedKeys.add(event.data.idempotencyKey),
       };
     case 'CreditsPurchased':
       return {
         ...state,
         available: state.available + event.data.amount,
-        purchases: withEntry(state.purchases, event.data.paymentId, event.data.amount),
+        purchases: state.purchases.set(event.data.paymentId, event.data.amount),
       };
     case 'CreditsAdjusted':
       return {
         ...state,
         available: state.available + event.data.amount,
-        appliedKeys: withKey(state.appliedKeys, event.data.idempotencyKey),
+        appliedKeys: state.appliedKeys.add(event.data.idempotencyKey),
       };
     case 'CreditsReserved':
       return {
         ...state,
         available: state.available - event.data.amount,
         reserved: state.reserved + event.data.amount,
-        openReservations: withEntry(state.openReservations, event.data.jobId, event.data.amount),
+        openReservations: state.openReservations.set(event.data.jobId, event.data.amount),
       };
     case 'CreditsCaptured':
     case 'CreditsReleased': {
@@ -79,8 +73,8 @@ export const evolveBilling = (state: BillingState, event: BillingEventBody): Bil
         ...state,
         available: state.available + (outcome === 'released' ? event.data.amount : 0),
         reserved: state.reserved - event.data.amount,
-        openReservations: without(state.openReservations, event.data.jobId),
-        settled: withEntry(state.settled, event.data.jobId, {
+        openReservations: state.openReservations.delete(event.data.jobId),
+        settled: state.settled.set(event.data.jobId, {
           outcome,
           amount: event.data.amount,
           refunded: 0,
@@ -93,7 +87,7 @@ export const evolveBilling = (state: BillingState, event: BillingEventBody): Bil
       return {
         ...state,
         available: state.available + event.data.amount,
-        settled: withEntry(state.settled, event.data.jobId, {
+        settled: state.settled.set(event.data.jobId, {
           ...settled,
           refunded: settled.refunded + event.data.amount,
         }),
