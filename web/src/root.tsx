@@ -15,7 +15,7 @@ import {
 import type { Route } from './+types/root';
 import { useAccountFeed, type FeedStatus } from './live.ts';
 import { credits } from './format.ts';
-import { serviceUrls } from './server/kiln.server.ts';
+import { browserUrlOf, serviceUrls } from './server/kiln.server.ts';
 import { viewerOf } from './server/session.server.ts';
 import './app.css';
 
@@ -24,7 +24,7 @@ export const meta: Route.MetaFunction = () => [{ title: 'Kiln studio' }];
 export const loader = async ({ request }: Route.LoaderArgs) => {
   const viewer = await viewerOf(request);
   // The browser talks to the realtime hub directly (its session cookie goes along): it needs its address.
-  return { ...viewer, hubUrl: serviceUrls().hub };
+  return { ...viewer, hubUrl: browserUrlOf(serviceUrls().hub, request.url) };
 };
 
 const liveLabel: Record<FeedStatus, string> = {

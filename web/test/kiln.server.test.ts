@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  browserUrlOf,
   callService,
   problemOf,
   serviceUrls,
@@ -29,6 +30,27 @@ describe('the session cookie going to the services', () => {
     expect(sessionCookieOf('kiln_session=')).toBeNull();
     // A cookie whose name only ends like it is another cookie.
     expect(sessionCookieOf('not_kiln_session=x')).toBeNull();
+  });
+});
+
+describe('the services as the browser reaches them', () => {
+  it('names a loopback service as the page was named, so the session cookie goes along', () => {
+    expect(browserUrlOf('http://127.0.0.1:4400', 'http://localhost:4000/studio')).toBe(
+      'http://localhost:4400',
+    );
+    expect(browserUrlOf('http://localhost:4300/', 'http://127.0.0.1:4000/jobs/j1')).toBe(
+      'http://127.0.0.1:4300',
+    );
+    expect(browserUrlOf('http://127.0.0.1:4400', 'http://127.0.0.1:4000/')).toBe('http://127.0.0.1:4400');
+  });
+
+  it('leaves a service elsewhere as configured', () => {
+    expect(browserUrlOf('https://hub.kiln.example', 'http://localhost:4000/')).toBe(
+      'https://hub.kiln.example',
+    );
+    expect(browserUrlOf('http://127.0.0.1:4400', 'https://studio.kiln.example/')).toBe(
+      'http://127.0.0.1:4400',
+    );
   });
 });
 

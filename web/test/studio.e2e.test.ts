@@ -227,6 +227,19 @@ describe('the studio in Chromium', () => {
     await shot(page, 'studio-phone');
     await context.close();
   });
+  it('is live when opened by localhost too: the hub is named as the page was, so the cookie goes along', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const byName = web.url.replace('127.0.0.1', 'localhost');
+    await page.goto(`${byName}/sign-in`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${byName}/studio`);
+    await expect.poll(() => page.locator('.live').textContent(), { timeout: 15_000 }).toBe('live');
+    await context.close();
+  });
+
   it('follows jobs on their pages: progress, image, cancel, a hub outage, a 404', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

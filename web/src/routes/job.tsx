@@ -20,7 +20,7 @@ import { mediaPath } from '../jobs/media.ts';
 import { isFinished, statusLabel } from '../jobs/status.ts';
 import { useJobFeed } from '../live.ts';
 import type { loader as rootLoader } from '../root.tsx';
-import { kiln, serviceUrls, type Problem } from '../server/kiln.server.ts';
+import { browserUrlOf, kiln, serviceUrls, type Problem } from '../server/kiln.server.ts';
 import { requireUser } from '../server/session.server.ts';
 
 type JobCancelAccepted = { jobId: string; status: 'cancel_requested' | 'canceled'; position: string | null };
@@ -39,7 +39,7 @@ export const loader = async ({ request, params }: Route.LoaderArgs) => {
   });
   if (answer.status === 404) throw new Response('You have no job with this id.', { status: 404 });
   if (!answer.ok) throw new Response(answer.problem.message, { status: answer.status });
-  return { job: answer.data, mediaUrl: serviceUrls().media };
+  return { job: answer.data, mediaUrl: browserUrlOf(serviceUrls().media, request.url) };
 };
 
 export const action = async ({ request, params }: Route.ActionArgs) => {

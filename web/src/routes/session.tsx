@@ -22,7 +22,7 @@ import { JobCards } from '../jobs/JobCards.tsx';
 import { applyJobEvent } from '../jobs/liveJob.ts';
 import { useSessionFeed, type FeedStatus, type Watcher } from '../live.ts';
 import type { loader as rootLoader } from '../root.tsx';
-import { kiln, type Problem } from '../server/kiln.server.ts';
+import { browserUrlOf, kiln, type Problem } from '../server/kiln.server.ts';
 import { requireUser } from '../server/session.server.ts';
 import { initialValues, jobCost, readJobForm } from '../studio/jobForm.ts';
 import { InviteLink } from '../sessions/InviteLink.tsx';
@@ -57,7 +57,7 @@ export const loader = async ({ request, params }: Route.LoaderArgs) => {
     session: session.data,
     members: members.ok ? members.data.items : [],
     models: models.ok ? models.data : [],
-    mediaUrl: services.urls.media,
+    mediaUrl: browserUrlOf(services.urls.media, request.url),
     idempotencyKey: crypto.randomUUID(),
   };
 };

@@ -8,7 +8,7 @@ import { Field, ProblemMessage } from '../components.tsx';
 import { useFormKey } from '../formKey.ts';
 import { formText } from '../formText.ts';
 import { credits } from '../format.ts';
-import { kiln, type Problem } from '../server/kiln.server.ts';
+import { browserUrlOf, kiln, type Problem } from '../server/kiln.server.ts';
 import { requireUser } from '../server/session.server.ts';
 import { JobCards } from '../jobs/JobCards.tsx';
 import { isFinished } from '../jobs/status.ts';
@@ -42,7 +42,7 @@ export const loader = async ({ request }: Route.LoaderArgs) => {
     kind: url.searchParams.get('kind') === 'video' ? ('video' as const) : ('image' as const),
     // One key per form shown: a double submit or a retry of the same form creates one job, not two.
     idempotencyKey: crypto.randomUUID(),
-    mediaUrl: services.urls.media,
+    mediaUrl: browserUrlOf(services.urls.media, request.url),
   };
 };
 

@@ -14,6 +14,22 @@ export const serviceUrls = (env: Record<string, string | undefined> = process.en
   media: (env['MEDIA_URL'] ?? 'http://127.0.0.1:4300').replace(/\/+$/, ''),
 });
 
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * A service's URL as the browser should reach it (the hub's socket, the media files). The session cookie
+ * belongs to the name the page was opened by, and `localhost` and `127.0.0.1` are different sites to a
+ * browser: on loopback the service is named as the page was, so the cookie goes along. Elsewhere the URL
+ * is as configured.
+ */
+export const browserUrlOf = (serviceUrl: string, pageUrl: string): string => {
+  const service = new URL(serviceUrl);
+  const { hostname } = new URL(pageUrl);
+  if (!LOOPBACK_NAMES.has(service.hostname) || !LOOPBACK_NAMES.has(hostname)) return serviceUrl;
+  service.hostname = hostname;
+  return service.toString().replace(/\/+$/, '');
+};
+
 /**
  * The `Cookie` header to send to a service: the browser's `kiln_session` cookie and nothing else (other
  * cookies of the web app's origin are none of the services' business). Null when there is none.

@@ -192,7 +192,7 @@ export const startStudioStack = async (commandEnv: Record<string, string> = {}) 
     REDIS_PREFIX: `web-${randomUUID().slice(0, 8)}`,
     // A killed hub's watchers drop out of presence after this (a test kills one).
     PRESENCE_TTL_SECONDS: '3',
-    CORS_ORIGINS: `http://127.0.0.1:${webPort}`,
+    CORS_ORIGINS: `http://127.0.0.1:${webPort},http://localhost:${webPort}`,
   });
   const media = await startMedia({
     EVENTSTORE_SCHEMA: command.schemas.eventStoreSchema,
