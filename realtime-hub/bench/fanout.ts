@@ -22,11 +22,12 @@ import { listenTo, startRawBroadcast } from './rawBroadcast.ts';
 
 const CLIENTS = Number(process.env['BENCH_CLIENTS_COUNT'] ?? 1_000);
 /**
- * Measured events per side, sent 20 a second in ROUNDS blocks that alternate hub and raw. Each event is a
+ * Measured events per side, sent 20 a second in ROUNDS blocks of 10 that alternate the three sides, so a
+ * spell of a busy machine falls on each side alike. Each event is a
  * thousand deliveries, so a p99 over 200 events is not the tail of one or two unlucky ones.
  */
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200);
-const ROUNDS = 5;
+const ROUNDS = 20;
 const WARM_UP = 10;
 const EVERY_MS = 50;
 const REPLAY = Number(process.env['BENCH_REPLAY_EVENTS'] ?? 20_000);
