@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
 import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveredEvent, PresenceMessage, StateMessage } from '@kiln/contracts/realtime';
@@ -10,7 +9,13 @@ import {
   startQueryService,
   type QueryServiceUnderTest,
 } from '@kiln/query-service/testing/harness';
-import { subscribe, type RealtimeSubscription, type Status } from '@kiln/realtime-client';
+import {
+  subscribe,
+  type RealtimeSubscription,
+  type Refusal,
+  type Status,
+  type Transport,
+} from '@kiln/realtime-client';
 import {
   appendProgress,
   keepAppending,
@@ -18,6 +23,7 @@ import {
   startHubProcess,
   type HubProcess,
 } from '#src/testing/harness.ts';
+import { startProxy } from '#src/testing/proxy.ts';
 
 let kiln: CommandServiceUnderTest;
 let query: QueryServiceUnderTest;
@@ -94,17 +100,29 @@ const watch = (
   options: Omit<Parameters<typeof subscribe>[0], 'onEvent' | 'url'> & { url?: string | string[] },
 ) => {
   const received: DeliveredEvent[] = [];
+  /** The transport each received event came over. */
+  const receivedOver: Transport[] = [];
   const statuses: Status[] = [];
+  /** The details given with statuses: why it reconnects, what it moves to. */
+  const reasons: string[] = [];
   const states: StateMessage[] = [];
+  const refusals: Refusal[] = [];
   const subscription = subscribe({
     url: [hubA.url, hubB.url],
     ...options,
-    onEvent: (event) => received.push(event),
-    onStatus: (status) => statuses.push(status),
+    onEvent: (event) => {
+      received.push(event);
+      receivedOver.push(subscription.transport());
+    },
+    onStatus: (status, detail) => {
+      statuses.push(status);
+      if (detail) reasons.push(detail);
+    },
     onState: (state) => states.push(state),
+    onRefused: (refusal) => refusals.push(refusal),
   });
   open.push(subscription);
-  return { subscription, received, statuses, states };
+  return { subscription, received, receivedOver, statuses, reasons, states, refusals };
 };
 
 const hubOf = (subscription: RealtimeSubscription) => (subscription.url() === hubA.url ? hubA : hubB);
@@ -161,6 +179,33 @@ describe('watching a job over WebSocket', () => {
       expect(statuses.filter((status) => status === 'reconnecting').length).toBeGreaterThanOrEqual(4);
     },
   );
+
+  it('stays on WebSocket through a hub that is away for a while: SSE would not reach it either', async () => {
+    const { cookie, jobId, position } = await newJob();
+    const { subscription, received, statuses, reasons } = watch({
+      url: hubA.url,
+      topic: { kind: 'job', jobId },
+      after: position,
+      cookie,
+    });
+    await until('the subscription to go live', () => statuses.includes('live'));
+    await appendProgress(kiln.store, jobId, 5, 0);
+    await until('the first events', () => received.length === 5);
+    await hubA.stop();
+    // Long enough for several failed WebSocket connects (the client moves on after three).
+    await until('three failed reconnects', () => reasons.length >= 3, 20_000);
+    await sleep(1_500);
+    await appendProgress(kiln.store, jobId, 5, 0);
+    await hubA.start();
+    await until('the events appended while it was away', () => received.length === 10, 30_000);
+
+    expect(subscription.transport()).toBe('websocket');
+    expect(reasons.some((reason) => reason.includes('Server-Sent Events'))).toBe(false);
+    const stored = (await kiln.store.readStream(jobStreamId(jobId))).filter(
+      (event) => event.position > position,
+    );
+    expect(received.map((event) => event.id)).toEqual(stored.map((event) => event.id));
+  });
 
   it('starts with the current state from the read models when it has no position, then live', async () => {
     const { cookie, jobId, position } = await newJob();
@@ -261,35 +306,10 @@ describe('watching a job over Server-Sent Events', () => {
   });
 });
 
-/** A proxy that passes plain HTTP on and refuses WebSocket upgrades, as some corporate proxies do. */
-const startProxyWithoutWebSockets = async (target: string) => {
-  const { hostname, port } = new URL(target);
-  const proxy: Server = createServer((incoming, outgoing) => {
-    const forwarded = request(
-      { hostname, port, path: incoming.url, method: incoming.method, headers: incoming.headers },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    forwarded.on('error', () => outgoing.destroy());
-    incoming.pipe(forwarded);
-  });
-  proxy.on('upgrade', (_request, socket) =>
-    socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n'),
-  );
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const address = proxy.address();
-  return {
-    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    close: () => new Promise((resolve) => (proxy.closeAllConnections(), proxy.close(resolve))),
-  };
-};
-
 describe('the realtime client', () => {
   it('falls back to Server-Sent Events where WebSockets do not get through, and resumes the same', async () => {
     const { cookie, jobId, position } = await newJob();
-    const proxy = await startProxyWithoutWebSockets(hubA.url);
+    const proxy = await startProxy(hubA.url, { websockets: false });
     try {
       const { subscription, received, statuses } = watch({
         url: proxy.url,
@@ -307,6 +327,86 @@ describe('the realtime client', () => {
         (event) => event.position > position,
       );
       expect(received.map((event) => event.id)).toEqual(stored.map((event) => event.id));
+      expect(proxy.upgrades()).toHaveLength(2); // websocketAttempts, then no more WebSocket
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it(
+    'moves to Server-Sent Events when WebSockets that worked stop getting through, and misses nothing',
+    { timeout: 60_000 },
+    async () => {
+      const { cookie, jobId, position } = await newJob();
+      const proxy = await startProxy(hubA.url);
+      const appends = keepAppending(kiln.store, jobId, 20);
+      try {
+        const { subscription, received, receivedOver, statuses, reasons } = watch({
+          url: proxy.url,
+          topic: { kind: 'job', jobId },
+          after: position,
+          cookie,
+          heartbeatSeconds: 1,
+        });
+        await until('10 events over WebSocket', () => received.length >= 10);
+        expect(subscription.transport()).toBe('websocket');
+        proxy.refuseWebSockets(); // mid-stream, appends going on
+        await until('the move to SSE', () => subscription.transport() === 'sse');
+        await appends.more(20);
+        const total = await appends.stop();
+        await until(
+          `all ${total} events`,
+          () => received.length >= total,
+          30_000,
+          () => `(received ${received.length}; statuses ${statuses.join(' → ')})`,
+        );
+
+        const stored = (await kiln.store.readStream(jobStreamId(jobId))).filter(
+          (event) => event.position > position,
+        );
+        expect(received.map((event) => event.id)).toEqual(stored.map((event) => event.id));
+        const firstOverSse = receivedOver.indexOf('sse');
+        expect(firstOverSse).toBeGreaterThanOrEqual(10);
+        expect(receivedOver.slice(firstOverSse)).not.toContain('websocket');
+        // The default of three failed reconnects in a row, then SSE, said through onStatus.
+        expect(proxy.upgrades().map((upgrade) => upgrade.refused)).toEqual([false, true, true, true]);
+        expect(reasons).toContain('WebSocket failed 3 times in a row: going on over Server-Sent Events');
+        expect(statuses.slice(-2)).toEqual(['connecting', 'live']);
+      } finally {
+        await appends.stop();
+        await proxy.close();
+      }
+    },
+  );
+
+  it('waits out a 429 from a proxy in front of the hub as Retry-After says, then streams', async () => {
+    const { cookie, jobId, position } = await newJob();
+    const proxy = await startProxy(hubA.url);
+    proxy.answerNext(2, 429, { 'retry-after': '2' });
+    try {
+      const { received, statuses, reasons, refusals } = watch({
+        url: proxy.url,
+        topic: { kind: 'job', jobId },
+        after: position,
+        cookie,
+        transports: ['sse'],
+        heartbeatSeconds: 1,
+      });
+      await until('the stream to go live', () => statuses.includes('live'));
+      await appendProgress(kiln.store, jobId, 10, 10);
+      await until('10 events', () => received.length >= 10);
+
+      const stored = (await kiln.store.readStream(jobStreamId(jobId))).filter(
+        (event) => event.position > position,
+      );
+      expect(received.map((event) => event.id)).toEqual(stored.map((event) => event.id));
+      expect(refusals).toEqual([]);
+      expect(reasons.filter((reason) => reason === 'the stream was answered 429')).toHaveLength(2);
+      const [first, second, third] = proxy.requests();
+      expect([first?.status, second?.status, third?.status]).toEqual([429, 429, 200]);
+      // Its own backoff would have asked again after 400 ms, then 800 ms.
+      expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(1_990);
+      expect((third?.at ?? 0) - (second?.at ?? 0)).toBeGreaterThanOrEqual(1_990);
     } finally {
       await proxy.close();
     }

@@ -10,7 +10,9 @@ import {
   type Topic,
 } from '@kiln/contracts/realtime';
 import { readEventStream } from '#src/sse.ts';
+import { readStreamAnswer, type Refusal } from '#src/streamAnswer.ts';
 
+export type { Refusal };
 export type Transport = 'websocket' | 'sse';
 export type Status = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
@@ -24,11 +26,13 @@ export type SubscribeOptions = {
   token?: string;
   /** A `Cookie` header to send (outside browsers), e.g. `kiln_session=…`. */
   cookie?: string;
-  /**
-   * The order transports are tried in. WebSocket failing `websocketAttempts` times (default 3) before it
-   * has ever connected moves on to SSE; once it has connected, it is kept and reconnected.
-   */
+  /** The order transports are tried in (default WebSocket, then SSE). */
   transports?: Transport[];
+  /**
+   * WebSocket failing to connect this many times in a row (default 3) moves on to the next transport,
+   * whether it never connected or worked before and now keeps failing; the next one resumes from the
+   * last position. The move is told through `onStatus` ('reconnecting') and `transport()`.
+   */
   websocketAttempts?: number;
   /** Twice this without a word on SSE (heartbeats included) counts as a dead connection. */
   heartbeatSeconds?: number;
@@ -39,8 +43,8 @@ export type SubscribeOptions = {
   onPresence?: (presence: PresenceMessage) => void;
   onResumed?: (resumed: Resumed, transport: Transport) => void;
   onStatus?: (status: Status, detail?: string) => void;
-  /** A refusal (not allowed, not found, a bad request): the subscription stops. */
-  onRefused?: (error: { code: string; message: string }) => void;
+  /** A refusal (not signed in, not allowed, not found, a bad request): the subscription stops. */
+  onRefused?: (error: Refusal) => void;
 };
 
 export type RealtimeSubscription = {
@@ -54,13 +58,24 @@ export type RealtimeSubscription = {
   close(): void;
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const transportNames: Record<Transport, string> = { websocket: 'WebSocket', sse: 'Server-Sent Events' };
+
+/** Whether anything answers HTTP at the hub's address (an opaque answer will do: nothing of it is read). */
+const hubAnswersHttp = async (url: string): Promise<boolean> => {
+  try {
+    await fetch(`${url}/healthz`, { mode: 'no-cors', signal: AbortSignal.timeout(2_000) });
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /**
  * Subscribes to one topic of Kiln's realtime hub and keeps it going: every event after the last one
  * delivered, exactly once and in order, across dropped connections, hub restarts and hub instances. It
  * remembers the last position, reconnects with it, and falls back from WebSocket to Server-Sent Events
- * when WebSocket will not connect. Messages are checked against the contracts on the way in.
+ * when WebSocket will not connect, at first or later. Messages are checked against the contracts on the
+ * way in.
  */
 export const subscribe = (options: SubscribeOptions): RealtimeSubscription => {
   const order = options.transports ?? ['websocket', 'sse'];
@@ -88,7 +103,7 @@ export const subscribe = (options: SubscribeOptions): RealtimeSubscription => {
   /** From where the next (re)subscription starts: the last position, or the state again if none yet. */
   const resumeFrom = () => last ?? undefined;
 
-  const refused = (error: { code: string; message: string }) => {
+  const refused = (error: Refusal) => {
     closed = true;
     options.onRefused?.(error);
     status('closed', error.message);
@@ -99,8 +114,10 @@ export const subscribe = (options: SubscribeOptions): RealtimeSubscription => {
   let urlIndex = 0;
   const currentUrl = () => urls[urlIndex % urls.length] ?? '';
   let websocketFailures = 0;
-  let everConnected = false;
+  let sseFailures = 0;
   let retry: ReturnType<typeof setTimeout> | undefined;
+  /** Resolves after `ms`, or never if the subscription is closed meanwhile. */
+  const pause = (ms: number) => new Promise((resolve) => (retry = setTimeout(resolve, ms)));
   /** Ends the WebSocket connection in use (connected or still connecting) and starts the next one. */
   let dropConnection: ((reason: string) => void) | undefined;
 
@@ -118,12 +135,15 @@ export const subscribe = (options: SubscribeOptions): RealtimeSubscription => {
     });
     socket = current;
     let ended = false;
-    const again = (reason: string, nextHub: boolean) => {
-      if (ended || closed) return;
+    const end = () => {
       ended = true;
       dropConnection = undefined;
       current.removeAllListeners();
       current.close();
+    };
+    const again = (reason: string, nextHub: boolean) => {
+      if (ended || closed) return;
+      end();
       status('reconnecting', reason);
       if (nextHub) urlIndex += 1;
       const delay = Math.min(100 * 2 ** Math.min(websocketFailures, 5), 3_000);
@@ -132,7 +152,6 @@ export const subscribe = (options: SubscribeOptions): RealtimeSubscription => {
     // A socket that has not connected yet says nothing when closed: the drop goes through `again`.
     dropConnection = (reason) => again(reason, false);
     current.on('connect', () => {
-      everConnected = true;
       websocketFailures = 0;
       const after = resumeFrom();
       current
@@ -144,7 +163,10 @@ export const subscribe = (options: SubscribeOptions): RealtimeSubscription => {
             if (timedOut) return again('the hub did not answer the subscription in time', true);
             const ack = SubscribeAck.safeParse(raw);
             if (!ack.success) return again('the hub answered something unexpected', true);
-            if (!ack.data.ok) return refused(ack.data.error);
+            if (!ack.data.ok)
+              return ack.data.error.code === 'internal'
+                ? again(ack.data.error.message, true)
+                : refused(ack.data.error);
             channel = ack.data.channel;
             if (ack.data.resumed) options.onResumed?.(ack.data.resumed, 'websocket');
             status('live');
@@ -176,79 +198,103 @@ export const subscribe = (options: SubscribeOptions): RealtimeSubscription => {
       if (error.message.startsWith('unauthenticated'))
         return refused({ code: 'unauthenticated', message: error.message });
       websocketFailures += 1;
-      if (
-        !everConnected &&
-        websocketFailures >= (options.websocketAttempts ?? 3) &&
-        transportIndex < order.length - 1
-      ) {
-        ended = true;
-        dropConnection = undefined;
-        current.close();
-        transportIndex += 1;
-        return start();
+      if (websocketFailures >= (options.websocketAttempts ?? 3) && transportIndex < order.length - 1) {
+        const url = currentUrl();
+        end();
+        status('reconnecting', error.message);
+        // Only a hub that answers HTTP while its WebSocket fails is one SSE can get around; a hub that
+        // answers nothing (restarting, say) would fail SSE too: WebSocket is tried again.
+        void hubAnswersHttp(url).then((answers) => {
+          if (closed) return;
+          if (answers) return moveToNextTransport(`WebSocket failed ${websocketFailures} times in a row`);
+          urlIndex += 1;
+          retry = setTimeout(() => !closed && start(), 1_000);
+        });
+        return;
       }
       again(error.message, true);
     });
   };
 
+  const moveToNextTransport = (reason: string) => {
+    transportIndex += 1;
+    status('reconnecting', `${reason}: going on over ${transportNames[order[transportIndex] ?? 'sse']}`);
+    start();
+  };
+
+  const streamUrl = () => {
+    const query = new URLSearchParams({ topic: options.topic.kind });
+    if (options.topic.kind === 'job') query.set('id', options.topic.jobId);
+    if (options.topic.kind === 'session') query.set('id', options.topic.sessionId);
+    if (options.topic.kind === 'account' && options.topic.accountId) query.set('id', options.topic.accountId);
+    return `${currentUrl()}/v1/stream?${query.toString()}`;
+  };
+  const streamHeaders = () => {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const after = resumeFrom();
+    if (after) headers['last-event-id'] = after;
+    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+    if (options.cookie) headers['cookie'] = options.cookie;
+    return headers;
+  };
+
+  /** How one SSE request ended: refused (the subscription is over), or why and when to ask again. */
+  type StreamEnd = 'refused' | { reason: string; nextHub: boolean; retryAfterMs?: number | undefined };
+
+  /** One SSE request, read until it ends, breaks or falls silent for twice the heartbeat interval. */
+  const streamOnce = async (): Promise<StreamEnd> => {
+    const abort = (abortSse = new AbortController());
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const silenceLimit = (options.heartbeatSeconds ?? 15) * 2_000;
+    const feedWatchdog = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => abort.abort(), silenceLimit);
+    };
+    try {
+      const response = await fetch(streamUrl(), {
+        headers: streamHeaders(),
+        credentials: 'include',
+        signal: abort.signal,
+      });
+      const answer = await readStreamAnswer(response);
+      if (answer.kind === 'refused') {
+        refused(answer.refusal);
+        return 'refused';
+      }
+      if (answer.kind === 'passing')
+        return { reason: answer.reason, nextHub: true, retryAfterMs: answer.retryAfterMs };
+      feedWatchdog();
+      for await (const message of readEventStream(answer.body)) {
+        feedWatchdog();
+        sseFailures = 0;
+        const data: unknown = JSON.parse(message.data);
+        if (message.event === 'event') deliver(data);
+        else if (message.event === 'state' && !snapshotTaken)
+          takeState({ subscriptionId, ...(data as object) });
+        else if (message.event === 'resumed') {
+          options.onResumed?.(data as Resumed, 'sse');
+          status('live');
+        } else if (message.event === 'resync') return { reason: 'the hub asked to resync', nextHub: false };
+      }
+      return { reason: 'the stream ended', nextHub: false };
+    } catch (error) {
+      return { reason: error instanceof Error ? error.message : 'the stream broke', nextHub: true };
+    } finally {
+      clearTimeout(watchdog);
+      abort.abort();
+    }
+  };
+
+  /** One SSE request at a time; the next one resumes from the last position, after a pause. */
   const useSse = () => {
     void (async () => {
-      let attempt = 0;
       while (!closed) {
-        abortSse = new AbortController();
-        const query = new URLSearchParams({ topic: options.topic.kind });
-        if (options.topic.kind === 'job') query.set('id', options.topic.jobId);
-        if (options.topic.kind === 'session') query.set('id', options.topic.sessionId);
-        if (options.topic.kind === 'account' && options.topic.accountId)
-          query.set('id', options.topic.accountId);
-        const headers: Record<string, string> = { accept: 'text/event-stream' };
-        const after = resumeFrom();
-        if (after) headers['last-event-id'] = after;
-        if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-        if (options.cookie) headers['cookie'] = options.cookie;
-        let watchdog: ReturnType<typeof setTimeout> | undefined;
-        const silenceLimit = (options.heartbeatSeconds ?? 15) * 2_000;
-        const feedWatchdog = () => {
-          clearTimeout(watchdog);
-          watchdog = setTimeout(() => abortSse?.abort(), silenceLimit);
-        };
-        try {
-          const response = await fetch(`${currentUrl()}/v1/stream?${query.toString()}`, {
-            headers,
-            credentials: 'include',
-            signal: abortSse.signal,
-          });
-          if (response.status >= 400 && response.status < 500) {
-            const body = (await response.json().catch(() => ({}))) as {
-              error?: { code: string; message: string };
-            };
-            return refused(body.error ?? { code: String(response.status), message: response.statusText });
-          }
-          if (!response.ok || !response.body) throw new Error(`the hub answered ${response.status}`);
-          feedWatchdog();
-          for await (const message of readEventStream(response.body)) {
-            feedWatchdog();
-            attempt = 0;
-            const data: unknown = JSON.parse(message.data);
-            if (message.event === 'event') deliver(data);
-            else if (message.event === 'state' && !snapshotTaken)
-              takeState({ subscriptionId, ...(data as object) });
-            else if (message.event === 'resumed') {
-              options.onResumed?.(data as Resumed, 'sse');
-              status('live');
-            } else if (message.event === 'resync') break;
-          }
-        } catch (error) {
-          if (closed) return;
-          status('reconnecting', error instanceof Error ? error.message : 'the stream broke');
-          urlIndex += 1;
-        } finally {
-          clearTimeout(watchdog);
-        }
-        if (closed) return;
-        status('reconnecting', 'the stream ended');
-        attempt += 1;
-        await sleep(Math.min(200 * 2 ** attempt, 5_000));
+        const end = await streamOnce();
+        if (closed || end === 'refused') return;
+        status('reconnecting', end.reason);
+        if (end.nextHub) urlIndex += 1;
+        sseFailures += 1;
+        await pause(end.retryAfterMs ?? Math.min(200 * 2 ** sseFailures, 5_000));
       }
     })();
   };
