@@ -49,6 +49,38 @@ const refuse = (state: JobState, doing: string) =>
     : ruleBroken(`cannot ${doing}: the job is ${state.status.replace('_', ' ')}`);
 
 /**
+ * What a progress report adds to a running job. A report older than the job (a webhook that came late,
+ * after a poll saw further) never moves it back: not to the queue once it ran, not to less progress, not
+ * further back in the queue. A log line the job did not have is news all the same.
+ */
+const recordProgress = (
+  state: JobState,
+  { log, queuePosition, ...report }: Extract<JobCommand, { type: 'RecordProgress' }>['data'],
+): JobEventBody[] => {
+  const newLog = log !== undefined && !state.recentLogs.includes(log) ? log : undefined;
+  const backToQueue = report.step === 'queued' && state.step !== null && state.step !== 'queued';
+  const step = backToQueue ? state.step : report.step;
+  const progress = Math.max(report.progress, state.progress);
+  const position = backToQueue ? undefined : queuePosition;
+  const movedUp = position !== undefined && (state.queuePosition === null || position < state.queuePosition);
+  if (step === state.step && progress <= state.progress && newLog === undefined && !movedUp) return [];
+  return [
+    {
+      type: 'JobProgressed',
+      data: {
+        jobId: state.jobId ?? '',
+        step: step ?? report.step,
+        progress,
+        ...(position === undefined
+          ? {}
+          : { queuePosition: Math.min(position, state.queuePosition ?? position) }),
+        ...(newLog === undefined ? {} : { log: newLog }),
+      },
+    },
+  ];
+};
+
+/**
  * The life of a job. Commands that repeat a fact already recorded decide nothing (providers' webhooks
  * and polling both report, and process managers may run twice); illegal transitions are refused with
  * a DomainError.
@@ -73,18 +105,7 @@ export const decideJob = (command: JobCommand, state: JobState): JobEventBody[] 
 
     case 'RecordProgress':
       if (!inFlight.has(state.status) || state.status === 'requested') throw refuse(state, 'record progress');
-      {
-        const { log, ...report } = command.data;
-        const newLog = log !== undefined && !state.recentLogs.includes(log) ? log : undefined;
-        if (report.step === state.step && report.progress <= state.progress && newLog === undefined)
-          return [];
-        return [
-          {
-            type: 'JobProgressed',
-            data: { jobId, ...report, ...(newLog === undefined ? {} : { log: newLog }) },
-          },
-        ];
-      }
+      return recordProgress(state, command.data);
 
     case 'RecordAttemptFailure':
       if (!inFlight.has(state.status)) throw refuse(state, 'record a failed attempt');

@@ -79,6 +79,49 @@ describe('job', () => {
       ]);
   });
 
+  it('never moves back on a late report (a webhook after a poll): not to the queue, not to less progress', () => {
+    given([requested, submitted, progressed(0.5)])
+      .when({ type: 'RecordProgress', data: { step: 'queued', progress: 0, queuePosition: 3 } })
+      .thenNothing();
+    given([requested, submitted, progressed(0.5)])
+      .when({ type: 'RecordProgress', data: { step: 'rendering', progress: 0 } })
+      .thenNothing();
+    // A line the job did not have is still news, at the progress the job has.
+    given([requested, submitted, progressed(0.5)])
+      .when({ type: 'RecordProgress', data: { step: 'queued', progress: 0, log: 'booting' } })
+      .then([{ type: 'JobProgressed', data: { jobId, step: 'rendering', progress: 0.5, log: 'booting' } }]);
+  });
+
+  it('records each move up the provider’s queue, and not an older, further-back position', () => {
+    const waiting = (queuePosition: number): JobEventBody => ({
+      type: 'JobProgressed',
+      data: { jobId, step: 'queued', progress: 0, queuePosition },
+    });
+    given([requested, submitted])
+      .when({ type: 'RecordProgress', data: { step: 'queued', progress: 0, queuePosition: 3 } })
+      .then([waiting(3)]);
+    given([requested, submitted, waiting(3)])
+      .when({ type: 'RecordProgress', data: { step: 'queued', progress: 0, queuePosition: 2 } })
+      .then([waiting(2)]);
+    given([requested, submitted, waiting(3), waiting(2)])
+      .when({ type: 'RecordProgress', data: { step: 'queued', progress: 0, queuePosition: 2 } })
+      .thenNothing();
+    given([requested, submitted, waiting(3), waiting(2)])
+      .when({ type: 'RecordProgress', data: { step: 'queued', progress: 0, queuePosition: 3 } })
+      .thenNothing();
+    given([requested, submitted, waiting(2)])
+      .when({
+        type: 'RecordProgress',
+        data: { step: 'queued', progress: 0, queuePosition: 3, log: 'in line' },
+      })
+      .then([
+        {
+          type: 'JobProgressed',
+          data: { jobId, step: 'queued', progress: 0, queuePosition: 2, log: 'in line' },
+        },
+      ]);
+  });
+
   it('cancels at once before submission, and waits for the provider after', () => {
     given([requested])
       .when({ type: 'RequestCancel', data: { reason: 'changed my mind' } })

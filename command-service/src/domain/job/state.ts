@@ -39,6 +39,8 @@ export type JobState = {
   attempts: number;
   step: string | null;
   progress: number;
+  /** Where the job last was in the provider's queue, while it waits there. */
+  queuePosition: number | null;
   /** The provider's last log lines recorded: webhooks and polling report the same line twice. */
   recentLogs: readonly string[];
   outputs: readonly JobOutput[];
@@ -61,6 +63,7 @@ export const initialJobState = (): JobState => ({
   attempts: 0,
   step: null,
   progress: 0,
+  queuePosition: null,
   recentLogs: [],
   outputs: [],
 });
@@ -85,6 +88,7 @@ export const evolveJob = (state: JobState, event: JobEventBody): JobState => {
         status: state.status === 'cancel_requested' ? state.status : 'running',
         step: event.data.step,
         progress: event.data.progress,
+        queuePosition: event.data.queuePosition ?? null,
         recentLogs:
           event.data.log === undefined
             ? state.recentLogs

@@ -6,7 +6,7 @@ import {
   type FalJobFailure,
   type FalStubRequest,
 } from '#src/providers/fal/stubRequests.ts';
-import { createFaultScript, type CallKind } from '#src/providers/stubs/faults.ts';
+import { createFaultScript, createWebhookGate, type CallKind } from '#src/providers/stubs/faults.ts';
 import {
   jsonBody,
   startHttpServer,
@@ -15,7 +15,7 @@ import {
 } from '#src/providers/stubs/httpServer.ts';
 import { createTimers } from '#src/providers/stubs/timers.ts';
 import { TINY_PNG } from '#src/providers/stubs/tinyPng.ts';
-import { createDeliveryLine } from '#src/providers/webhookDelivery.ts';
+import { createDeliveryLine, type Delivery } from '#src/providers/webhookDelivery.ts';
 
 export { FAL_STUB_USER } from '#src/providers/fal/stubSigner.ts';
 export type { FalJobFailure } from '#src/providers/fal/stubRequests.ts';
@@ -36,6 +36,7 @@ export const startFalStub = async (options: FalStubOptions = {}) => {
   const signer = createFalSigner();
   const faults = createFaultScript();
   const deliveries = createDeliveryLine();
+  const webhooks = createWebhookGate((id: string, delivery: Delivery) => void deliveries.send(id, delivery));
   const timers = createTimers();
   const requests = new Map<string, FalStubRequest>();
   const jobFailures: FalJobFailure[] = [];
@@ -55,7 +56,7 @@ export const startFalStub = async (options: FalStubOptions = {}) => {
       ...(ok ? {} : { error: `Invalid status code: ${answer.status}` }),
     });
     const { headers } = signer.signedDelivery(r.id, payload);
-    void deliveries.send(r.id, { url: r.webhook, body: payload, headers });
+    webhooks.send(r.id, { url: r.webhook, body: payload, headers });
   };
 
   const log = (r: FalStubRequest, message: string) =>
@@ -180,6 +181,14 @@ export const startFalStub = async (options: FalStubOptions = {}) => {
     /** How often the JWKS was fetched (a verifier should cache it). */
     jwksFetches: () => jwksFetches,
     deliveriesIdle: deliveries.idle,
+    /** Loses every webhook from now on (the requests still run), until `releaseWebhooks`. */
+    dropWebhooks: webhooks.drop,
+    /** Keeps every webhook back from now on, until `releaseWebhooks` sends them late. */
+    holdWebhooks: webhooks.hold,
+    /** Sends the webhooks held back, in order, and every later one at once. */
+    releaseWebhooks: webhooks.release,
+    /** The webhooks lost while dropping, in order. */
+    webhooksLost: webhooks.lost,
     close: async () => {
       timers.clear();
       faults.stop();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createFaultScript, type CallKind } from '#src/providers/stubs/faults.ts';
+import { createFaultScript, createWebhookGate, type CallKind } from '#src/providers/stubs/faults.ts';
 import { jsonBody, startHttpServer, type StubReply } from '#src/providers/stubs/httpServer.ts';
 import { createTimers } from '#src/providers/stubs/timers.ts';
 import { TINY_PNG } from '#src/providers/stubs/tinyPng.ts';
@@ -44,6 +44,10 @@ export const startReplicateStub = async (options: ReplicateStubOptions = {}) => 
   const jobFailures: string[] = [];
   const tunings: PredictionTuning[] = [];
   const sent: Delivery[] = [];
+  const webhooks = createWebhookGate((id: string, delivery: Delivery) => {
+    sent.push(delivery);
+    void deliveries.send(id, delivery);
+  });
   const timers = createTimers();
   const later = timers.later;
   let origin = '';
@@ -54,9 +58,7 @@ export const startReplicateStub = async (options: ReplicateStubOptions = {}) => 
     if (!p.webhook || !p.events.includes(event)) return;
     const body = JSON.stringify(view(p));
     const headers = standardWebhookHeaders(webhookSecret, `msg_${randomBytes(12).toString('hex')}`, body);
-    const delivery = { url: p.webhook, body, headers };
-    sent.push(delivery);
-    void deliveries.send(p.id, delivery);
+    webhooks.send(p.id, { url: p.webhook, body, headers });
   };
 
   const run = (p: Prediction, failure: string | undefined, tuning: PredictionTuning = {}) => {
@@ -172,8 +174,16 @@ export const startReplicateStub = async (options: ReplicateStubOptions = {}) => 
     failJobNext: (error = 'Prediction failed: CUDA out of memory') => void jobFailures.push(error),
     /** The next prediction made is tuned so (one tuning per prediction, in order). */
     tuneNext: (tuning: PredictionTuning) => void tunings.push(tuning),
-    /** Every webhook the stub sent, in order, as sent (to send one again). */
+    /** Every webhook the stub sent, in order, as sent (to send one again); none lost or still held. */
     webhooksSent: (): readonly Delivery[] => sent,
+    /** Loses every webhook from now on (the predictions still run), until `releaseWebhooks`. */
+    dropWebhooks: webhooks.drop,
+    /** Keeps every webhook back from now on, until `releaseWebhooks` sends them late. */
+    holdWebhooks: webhooks.hold,
+    /** Sends the webhooks held back, in order, and every later one at once. */
+    releaseWebhooks: webhooks.release,
+    /** The webhooks lost while dropping, in order. */
+    webhooksLost: webhooks.lost,
     /** Waits for webhooks under way to be delivered. */
     deliveriesIdle: deliveries.idle,
     close: async () => {

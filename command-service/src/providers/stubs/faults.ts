@@ -105,3 +105,39 @@ export const createFaultScript = () => {
 };
 
 export type FaultScript = ReturnType<typeof createFaultScript>;
+
+/** What a stub does with the webhooks it sends: deliver them, lose them on the way, or keep them back. */
+export type WebhookMode = 'deliver' | 'drop' | 'hold';
+
+/**
+ * The gate a stub's webhooks pass through. `drop` loses them (the provider believes it sent them; the
+ * receiver never hears of them), `hold` keeps them back until `release`, which sends them late, in their
+ * order, and delivers at once again from then on.
+ */
+export const createWebhookGate = <Delivery>(deliver: (key: string, delivery: Delivery) => unknown) => {
+  let mode: WebhookMode = 'deliver';
+  const held: Array<{ key: string; delivery: Delivery }> = [];
+  const lost: Delivery[] = [];
+  return {
+    send: (key: string, delivery: Delivery): void => {
+      if (mode === 'drop') lost.push(delivery);
+      else if (mode === 'hold') held.push({ key, delivery });
+      else deliver(key, delivery);
+    },
+    /** Loses every webhook from now on, until `release`. */
+    drop: () => {
+      mode = 'drop';
+    },
+    /** Keeps every webhook back from now on, until `release`. */
+    hold: () => {
+      mode = 'hold';
+    },
+    /** Sends the webhooks held back, in order, and delivers the next ones at once. */
+    release: () => {
+      mode = 'deliver';
+      for (const { key, delivery } of held.splice(0)) deliver(key, delivery);
+    },
+    /** Every webhook lost while dropping, in order. */
+    lost: (): readonly Delivery[] => lost,
+  };
+};
