@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A burst of 200 completions through the real media processor (its own process, the real event store),
 // side by side in one run with a bare sharp pipeline making the same variants from the same inputs at
-// the same concurrency; images/s and peak RSS of both, against the goals (≥ 0.8× bare sharp, peak RSS of the
+// the same concurrency, two bursts of each in turns, the best of each kept; images/s and peak RSS of both, against the goals (≥ 0.8× bare sharp, peak RSS of the
 // processor ≤ 300 MB): exits 1 when one is missed.
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +20,7 @@ const completions = Number(process.env['BENCH_COMPLETIONS'] ?? 200);
 const concurrency = Number(process.env['BENCH_MEDIA_CONCURRENCY'] ?? 2);
 const sharpConcurrency = 1;
 const GOAL_RATIO = 0.8;
+const ROUNDS = 2;
 const GOAL_PEAK_RSS_MB = 300;
 const urls = await ensureStack('test');
 
@@ -34,16 +35,18 @@ const inputUrls = Array.from({ length: completions }, (_, index) =>
 const work = await mkdtemp(join(tmpdir(), 'kiln-media-bench-'));
 await writeFile(join(work, 'inputs.json'), JSON.stringify(inputUrls));
 
-const bare = JSON.parse(
-  (
-    await promisify(execFile)(process.execPath, [
-      'bench/bare.ts',
-      join(work, 'inputs.json'),
-      String(concurrency),
-      String(sharpConcurrency),
-    ])
-  ).stdout,
-) as { imagesPerSecond: number; peakRssMb: number };
+/** One burst through bare sharp, in a process of its own. */
+const bareBurst = async () =>
+  JSON.parse(
+    (
+      await promisify(execFile)(process.execPath, [
+        'bench/bare.ts',
+        join(work, 'inputs.json'),
+        String(concurrency),
+        String(sharpConcurrency),
+      ])
+    ).stdout,
+  ) as { imagesPerSecond: number; peakRssMb: number };
 
 const events = await openTestEventStore();
 const mediaSchema = `media_bench_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
@@ -66,20 +69,41 @@ const processor = spawn(process.execPath, ['src/main.ts'], {
 });
 await new Promise((resolve) => setTimeout(resolve, 1_500)); // started and subscribed
 
-// Counts artifacts events as they are appended (one subscription, not a read per job).
-const head = await events.store.headPosition();
-const watching = events.store.subscribeToAll(head ? { after: head } : {});
-const began = performance.now();
-const jobIds = new Set<string>();
-for (const url of inputUrls) jobIds.add(await events.succeeded([url]));
-let stored = 0;
-for await (const event of watching) {
-  if (event.type === 'JobArtifactsStored' && jobIds.has(event.data.jobId)) stored += 1;
-  if (event.type === 'JobFailed') throw new Error(`a bench job failed: ${JSON.stringify(event.data)}`);
-  if (stored === jobIds.size) break;
+/** One burst of completions through the processor: images/s from the first append to the last artifacts. */
+const kilnBurst = async () => {
+  // Counts artifacts events as they are appended (one subscription, not a read per job).
+  const head = await events.store.headPosition();
+  const watching = events.store.subscribeToAll(head ? { after: head } : {});
+  const began = performance.now();
+  const jobIds = new Set<string>();
+  for (const url of inputUrls) jobIds.add(await events.succeeded([url]));
+  let stored = 0;
+  for await (const event of watching) {
+    if (event.type === 'JobArtifactsStored' && jobIds.has(event.data.jobId)) stored += 1;
+    if (event.type === 'JobFailed') throw new Error(`a bench job failed: ${JSON.stringify(event.data)}`);
+    if (stored === jobIds.size) break;
+  }
+  await watching.close();
+  return jobIds.size / ((performance.now() - began) / 1000);
+};
+
+// The two sides in turns, ROUNDS each, the best of each kept: a busy spell of the machine does not
+// decide the ratio.
+const bareRuns = [];
+const kilnRates = [];
+for (let round = 0; round < ROUNDS; round += 1) {
+  bareRuns.push(await bareBurst());
+  kilnRates.push(await kilnBurst());
 }
-await watching.close();
-const kilnRate = jobIds.size / ((performance.now() - began) / 1000);
+const bare = {
+  imagesPerSecond: Math.max(...bareRuns.map((run) => run.imagesPerSecond)),
+  peakRssMb: Math.max(...bareRuns.map((run) => run.peakRssMb)),
+};
+const kilnRate = Math.max(...kilnRates);
+console.log(
+  `rounds: bare ${bareRuns.map((run) => run.imagesPerSecond.toFixed(1)).join(', ')} images/s; ` +
+    `processor ${kilnRates.map((rate) => rate.toFixed(1)).join(', ')} images/s`,
+);
 const status = await readFile(`/proc/${processor.pid}/status`, 'utf8');
 const kilnPeakMb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 
