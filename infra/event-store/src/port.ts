@@ -28,6 +28,11 @@ export type AppendResult = {
 };
 
 export type ReadStreamOptions = { fromRevision?: number; maxCount?: number };
+/**
+ * A recorded event as JSON text (the envelope with `streamId`, `revision`, `position` and `recordedAt`, as
+ * `RecordedEvent`), for readers that pass events on without looking into them.
+ */
+export type EncodedEvent = { position: Position; revision: number; json: string };
 /** Which of a stream's events: those after `after` (all without it) and at or before `upTo` (all without). */
 export type PositionRange = { after?: Position | undefined; upTo?: Position | undefined };
 /** The first and last revisions of a stream's events within a range of positions. */
@@ -58,6 +63,8 @@ export interface EventStore<Event extends NewEvent = NewEvent> {
   ): Promise<AppendResult>;
   /** A stream's events from a revision on, in order; an empty list for a stream that does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent<Event>[]>;
+  /** `readStream`, each event as its JSON text: what a relay sends on costs no parse and no encoding. */
+  readStreamEncoded(streamId: string, options?: ReadStreamOptions): Promise<EncodedEvent[]>;
   /**
    * The revisions of a stream's first and last events within a range of global positions, or null when
    * it has none there: how many events a reader will get (`last - first + 1`), and where to page from.

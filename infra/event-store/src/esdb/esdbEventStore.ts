@@ -102,6 +102,7 @@ const buildEsdbEventStore = <Event extends NewEvent>(
       return append(streamId, checked, appendOptions?.expectedRevision ?? 'any');
     },
     readStream: reads.readStream,
+    readStreamEncoded: reads.readStreamEncoded,
     revisionRange: reads.revisionRange,
     readAll: reads.readAll,
     subscribeToAll: (subscribeOptions = {}) => subscribeToAll(subscribeOptions.after),

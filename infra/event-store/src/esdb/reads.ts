@@ -2,6 +2,7 @@ import { BACKWARDS, END, ErrorType, FORWARDS, START, type EventStoreDBClient } f
 import type { Position } from '@kiln/contracts/position';
 import { fromPosition, isSystemEvent, positionOf, type EsdbResolvedEvent } from '#src/esdb/mapping.ts';
 import type {
+  EncodedEvent,
   NewEvent,
   PositionRange,
   ReadAllOptions,
@@ -49,6 +50,17 @@ export const createReads = <Event extends NewEvent>(
     });
     return (await collectRead(read)).flatMap((resolved) => recorded(resolved) ?? []);
   };
+
+  /** The client hands events over parsed: this encodes them again. */
+  const readStreamEncoded = async (
+    streamId: string,
+    options: ReadStreamOptions = {},
+  ): Promise<EncodedEvent[]> =>
+    (await readStream(streamId, options)).map((event) => ({
+      position: event.position,
+      revision: event.revision,
+      json: JSON.stringify(event),
+    }));
 
   /** EventStoreDB cannot select a stream's events by global position: this reads the stream through once. */
   const revisionRange = async (streamId: string, range: PositionRange): Promise<RevisionRange | null> => {
@@ -129,5 +141,5 @@ export const createReads = <Event extends NewEvent>(
     }
   };
 
-  return { readStream, revisionRange, readAll, headPosition, countAll };
+  return { readStream, readStreamEncoded, revisionRange, readAll, headPosition, countAll };
 };

@@ -17,11 +17,14 @@ import type {
 import { WakeSignal } from '#src/wakeSignal.ts';
 import { createAppender } from '#src/postgres/append.ts';
 import {
+  encodedEventColumns,
   eventColumns,
   readTypes,
   positionOf,
+  toEncoded,
   toRecorded,
   utcSessionOptions,
+  type EncodedEventRow,
   type EventRow,
 } from '#src/postgres/rows.ts';
 import { PostgresNotifications } from '#src/postgres/notifications.ts';
@@ -116,6 +119,16 @@ export const createPostgresEventStore = async <Event extends NewEvent = KilnEven
     return result.rows.map(recorded);
   };
 
+  const readStreamEncoded = async (streamId: string, readOptions: ReadStreamOptions = {}) => {
+    const result = await pool.query<EncodedEventRow>(
+      `select ${encodedEventColumns} from ${schema}.events
+       where stream_id = $1 and stream_revision >= $2 and stream_revision < $2::bigint + $3::bigint
+       order by stream_revision`,
+      [streamId, readOptions.fromRevision ?? 0, readOptions.maxCount ?? Number.MAX_SAFE_INTEGER],
+    );
+    return result.rows.map(toEncoded);
+  };
+
   const revisionRange = async (streamId: string, range: PositionRange): Promise<RevisionRange | null> => {
     const after = range.after ? decodePosition(range.after) : { high: 0n, low: 0n };
     const upTo = range.upTo ? decodePosition(range.upTo) : undefined;
@@ -194,6 +207,7 @@ export const createPostgresEventStore = async <Event extends NewEvent = KilnEven
   return {
     appendToStream,
     readStream,
+    readStreamEncoded,
     revisionRange,
     readAll: async (readOptions: ReadAllOptions = {}) =>
       (await readAllBatch(readOptions.after, readOptions.maxCount ?? batchSize)).events,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { encodePosition, type Position } from '@kiln/contracts/position';
-import type { NewEvent, RecordedEvent } from '#src/port.ts';
+import type { EncodedEvent, NewEvent, RecordedEvent } from '#src/port.ts';
 
 /** The columns every read selects, in the shape `toRecorded` takes. */
 export const eventColumns =
@@ -49,4 +49,23 @@ export const toRecorded = <Event extends NewEvent>(row: EventRow, event: Event):
   recorded.position = positionOf(row.xid, row.sequence);
   recorded.recordedAt = isoFromPostgres(row.recorded_at);
   return recorded;
+};
+
+/** The columns of an encoded read: those of every read, with the event left as PostgreSQL's JSON text. */
+export const encodedEventColumns =
+  'transaction_id::text as xid, sequence, stream_id, stream_revision, event::text as event, recorded_at';
+
+export type EncodedEventRow = Omit<EventRow, 'event'> & { event: string };
+
+/**
+ * A row becomes the JSON text of its recorded event without a parse: the stored envelope's text with
+ * `streamId`, `revision`, `position` and `recordedAt` written in before its closing brace, as `toRecorded`
+ * sets them.
+ */
+export const toEncoded = (row: EncodedEventRow): EncodedEvent => {
+  const position = positionOf(row.xid, row.sequence);
+  const revision = Number(row.stream_revision);
+  const where = `"streamId": ${JSON.stringify(row.stream_id)}, "revision": ${revision}, "position": "${position}", "recordedAt": "${isoFromPostgres(row.recorded_at)}"`;
+  const envelope = row.event.slice(0, -1);
+  return { position, revision, json: `${envelope}${envelope === '{' ? '' : ', '}${where}}` };
 };

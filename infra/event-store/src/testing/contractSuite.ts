@@ -57,6 +57,18 @@ export const eventStoreContract = (adapterName: string, open: () => Promise<Stor
         expect((await store.readStream(`job-${jobId}`, { fromRevision: 1, maxCount: 2 })).length).toBe(2);
       });
 
+      it('reads a stream as JSON text that parses to the very events readStream gives', async () => {
+        const jobId = uniqueId();
+        await store.appendToStream(`job-${jobId}`, progressedEvents(jobId, 5));
+        const events = await store.readStream(`job-${jobId}`, { fromRevision: 1, maxCount: 3 });
+        const encoded = await store.readStreamEncoded(`job-${jobId}`, { fromRevision: 1, maxCount: 3 });
+        expect(encoded.map(({ position, revision }) => ({ position, revision }))).toEqual(
+          events.map(({ position, revision }) => ({ position, revision })),
+        );
+        expect(encoded.map((event) => JSON.parse(event.json) as unknown)).toEqual(events);
+        expect(await store.readStreamEncoded(`job-${uniqueId()}`)).toEqual([]);
+      });
+
       it('finds the revisions of a stream within a range of positions, between other streams', async () => {
         const jobId = uniqueId();
         const other = uniqueId();
