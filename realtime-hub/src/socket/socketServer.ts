@@ -10,7 +10,6 @@ import {
   SubscribeRequest,
   UnsubscribeRequest,
   type EventMessage,
-  type EventsMessage,
   type SubscribeAck,
   type PresenceMessage,
   type ResyncMessage,
@@ -23,7 +22,8 @@ import type { HubMetrics } from '#src/metrics.ts';
 import { createPresenceAnnouncer, presenceRoomOf as roomOf } from '#src/presence/announcer.ts';
 import type { Presence } from '#src/presence/presence.ts';
 import { roomBelow, unsentBytes } from '#src/socket/outgoing.ts';
-import { toDelivered } from '#src/topics/delivered.ts';
+import { JsonText, jsonTextParser } from '#src/socket/jsonTextEncoder.ts';
+import { eventsMessageText, toDelivered } from '#src/topics/delivered.ts';
 import { channelOf, SubscriptionRefused } from '#src/topics/access.ts';
 import {
   FellBehind,
@@ -78,6 +78,7 @@ export const attachSocketServer = (options: SocketServerOptions) => {
   const io = new Server(options.httpServer, {
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
+    parser: jsonTextParser,
     ...(options.corsOrigins.length > 0 ? { cors: { origin: options.corsOrigins, credentials: true } } : {}),
   });
   const subscriber = options.redis.duplicate();
@@ -199,7 +200,7 @@ export const attachSocketServer = (options: SocketServerOptions) => {
           const room = await roomBelow(socket, options.maxPendingBytes, options.stallMs);
           if (!stillOpen()) return;
           if (!room) return dropForResync(subscriptionId, entry.last, ResyncReason.tooSlow);
-          socket.emit('events', { channel, events: batch.map(toDelivered) } satisfies EventsMessage);
+          socket.emit('events', new JsonText(eventsMessageText(channel, batch)));
           entry.last = batch.at(-1)?.position ?? entry.last;
           metrics.delivered.inc(batch.length);
         }

@@ -53,9 +53,13 @@ const roomToWrite = (res: Response, limit: number, timeoutMs: number) =>
     res.on('close', onClose);
   });
 
-/** One Server-Sent Events message; `id` (a position) is what the browser sends back as Last-Event-ID. */
+/** One Server-Sent Events message of JSON text; `id` (a position) comes back as Last-Event-ID. */
+const encodedFrame = (event: string, json: string, id?: string | null) =>
+  `${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${json}\n\n`;
+
+/** One Server-Sent Events message. */
 const frame = (event: string, data: unknown, id?: string | null) =>
-  `${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  encodedFrame(event, JSON.stringify(data), id);
 
 /**
  * `GET /v1/stream?topic=job|session|account&id=…&after=<position>`: the subscriptions of the socket
@@ -124,7 +128,7 @@ export const sseRoutes = (options: {
         const room = await roomToWrite(res, options.maxPendingBytes, stallMs);
         if (ended) return;
         if (!room) return resync(ResyncReason.tooSlow);
-        res.write(batch.map((event) => frame('event', toDelivered(event), event.position)).join(''));
+        res.write(batch.map((event) => encodedFrame('event', event.json, event.position)).join(''));
         last = batch.at(-1)?.position ?? last;
         options.metrics.delivered.inc(batch.length);
       }

@@ -1,6 +1,6 @@
 import type { KilnEvent } from '@kiln/contracts/events';
 import type { DeliveredEvent } from '@kiln/contracts/realtime';
-import type { RecordedEvent } from '@kiln/event-store/port';
+import type { EncodedEvent, RecordedEvent } from '@kiln/event-store/port';
 
 /** An event as clients get it: the envelope and where it is, nothing the store keeps besides. */
 export const toDelivered = (event: RecordedEvent<KilnEvent>): DeliveredEvent => ({
@@ -13,3 +13,7 @@ export const toDelivered = (event: RecordedEvent<KilnEvent>): DeliveredEvent => 
   position: event.position,
   recordedAt: event.recordedAt,
 });
+
+/** A catch-up batch as the JSON text of its `events` message (`EventsMessage`), the events relayed as stored. */
+export const eventsMessageText = (channel: string, batch: readonly EncodedEvent[]): string =>
+  `{"channel":${JSON.stringify(channel)},"events":[${batch.map((event) => event.json).join(',')}]}`;

@@ -40,15 +40,26 @@ const storeOf = (stored: Event[], head: string) => {
     },
     readStream: (_streamId: string, options: { fromRevision?: number; maxCount?: number } = {}) => {
       const fromRevision = options.fromRevision ?? 0;
+      return Promise.resolve(stored.slice(fromRevision, fromRevision + (options.maxCount ?? stored.length)));
+    },
+    /** The catch-up's reads: recorded. */
+    readStreamEncoded: (_streamId: string, options: { fromRevision?: number; maxCount?: number } = {}) => {
+      const fromRevision = options.fromRevision ?? 0;
       const maxCount = options.maxCount ?? stored.length;
       reads.push({ fromRevision, maxCount });
-      return Promise.resolve(stored.slice(fromRevision, fromRevision + maxCount));
+      return Promise.resolve(
+        stored
+          .slice(fromRevision, fromRevision + maxCount)
+          .map(({ position, revision, ...rest }) => ({ position, revision, json: JSON.stringify(rest) })),
+      );
     },
   } as unknown as EventStore<KilnEvent>;
   return Object.assign(store, { reads });
 };
 
-const positionsOf = async (batches: AsyncIterable<Event[]> | Iterable<Event[]>) => {
+const positionsOf = async (
+  batches: AsyncIterable<{ position: string }[]> | Iterable<{ position: string }[]>,
+) => {
   const positions: string[][] = [];
   for await (const batch of batches) positions.push(batch.map((event) => event.position));
   return positions;
@@ -168,8 +179,9 @@ describe('openSubscription', () => {
     });
 
     expect(opened.resumed).toEqual({ mode: 'replay', after: position(3), events: 1_200 });
-    // Past the check of who may watch the job, nothing is read before the first batch is taken.
+    // Nothing of the catch-up is read before its first batch is taken.
     const opening = store.reads.length;
+    expect(opening).toBe(0);
     const batches = await positionsOf(opened.catchUp.batches);
     expect(batches.map((batch) => batch.length)).toEqual([500, 500, 200]);
     expect(batches.flat()).toEqual(stored.slice(3).map((event) => event.position));

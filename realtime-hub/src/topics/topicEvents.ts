@@ -1,7 +1,7 @@
 import type { KilnEvent } from '@kiln/contracts/events';
 import type { Position } from '@kiln/contracts/position';
 import { billingStreamId, jobStreamId, sessionStreamId } from '@kiln/contracts/streams';
-import type { EventStore, RecordedEvent, RevisionRange } from '@kiln/event-store/port';
+import type { EncodedEvent, EventStore, RecordedEvent, RevisionRange } from '@kiln/event-store/port';
 import type { ResolvedTopic } from '#src/topics/access.ts';
 
 type Event = RecordedEvent<KilnEvent>;
@@ -12,8 +12,9 @@ export const CATCH_UP_BATCH = 500;
 /**
  * A topic's events up to the head, counted before they are read, then read and handed over a batch at
  * a time (the next batch is read while the last one goes out), so a long history costs a batch of memory.
+ * Each event comes as the JSON text clients get: a catch-up relays events, it does not look into them.
  */
-export type CatchUp = { count: number; batches: AsyncIterable<Event[]> | Iterable<Event[]> };
+export type CatchUp = { count: number; batches: AsyncIterable<EncodedEvent[]> | Iterable<EncodedEvent[]> };
 
 /** Where each of the topic's streams starts: after the client's position, or after what a state holds. */
 export type StartOf = (streamId: string) => Position | null;
@@ -28,31 +29,50 @@ export type TopicEvents = {
   mayMatch(event: Event): boolean;
 };
 
+const encoded = (event: Event): EncodedEvent => ({
+  position: event.position,
+  revision: event.revision,
+  json: JSON.stringify(event),
+});
+
 const inBatches = function* (events: Event[]) {
   for (let from = 0; from < events.length; from += CATCH_UP_BATCH)
-    yield events.slice(from, from + CATCH_UP_BATCH);
+    yield events.slice(from, from + CATCH_UP_BATCH).map(encoded);
 };
 
 const nothing = (): CatchUp => ({ count: 0, batches: inBatches([]) });
 
-/** A stream's events from `first` to `last` revision, a batch at a time, each read ahead of its turn. */
+/** Batches read from the store while the one before goes out: the store works while the hub sends. */
+const READ_AHEAD = 2;
+
+/** The stream changed under a catch-up (an event missing from a range of revisions that all existed). */
+export class CatchUpBroken extends Error {}
+
+/**
+ * A stream's events from `first` to `last` revision, a batch at a time, the next ones read ahead of their
+ * turn. Revisions are gapless and all of these exist (`last` is at or before the head), so every batch
+ * asked for is known in advance; one that comes back short ends the catch-up with an error.
+ */
 const streamBatches = async function* (store: EventStore<KilnEvent>, streamId: string, range: RevisionRange) {
-  const read = (from: number) => {
-    const reading = store.readStream(streamId, {
-      fromRevision: from,
-      maxCount: Math.min(CATCH_UP_BATCH, range.last - from + 1),
-    });
-    // Read ahead, it may never be awaited (the client left): its failure must not go unhandled.
-    reading.catch(() => undefined);
-    return reading;
-  };
+  const reads: { count: number; reading: Promise<EncodedEvent[]> }[] = [];
   let next = range.first;
-  let reading: Promise<Event[]> | undefined = read(next);
-  while (reading) {
-    const batch: Event[] = await reading;
-    next += batch.length;
-    reading = batch.length > 0 && next <= range.last ? read(next) : undefined;
-    if (batch.length > 0) yield batch;
+  const readAhead = () => {
+    while (reads.length < READ_AHEAD && next <= range.last) {
+      const count = Math.min(CATCH_UP_BATCH, range.last - next + 1);
+      const reading = store.readStreamEncoded(streamId, { fromRevision: next, maxCount: count });
+      // It may never be awaited (the client left): its failure must not go unhandled.
+      reading.catch(() => undefined);
+      reads.push({ count, reading });
+      next += count;
+    }
+  };
+  readAhead();
+  for (let read = reads.shift(); read; read = reads.shift()) {
+    const batch = await read.reading;
+    if (batch.length !== read.count)
+      throw new CatchUpBroken(`${streamId} gave ${batch.length} of ${read.count} events asked for`);
+    readAhead();
+    yield batch;
   }
 };
 
